@@ -1,0 +1,65 @@
+/** The HTTP frontend options (DESIGN.md section 5); same names as flags of `cluster-serving http`. */
+export interface HttpOptions {
+  readonly interface: string;
+  readonly port: number;
+  readonly redisHost: string;
+  readonly redisPort: number;
+  /** Wins over redisHost/redisPort when set (passwords, TLS). */
+  readonly redisUrl: string | undefined;
+  readonly redisInputQueue: string;
+  readonly redisOutputQueue: string;
+  readonly parallelism: number;
+  readonly timeWindow: number;
+  readonly countWindow: number;
+  readonly tokenBucketEnabled: boolean;
+  readonly tokensPerSecond: number;
+  readonly tokenAcquireTimeout: number;
+  /** ms before a prediction is answered 504. */
+  readonly requestTimeout: number;
+  /** bytes */
+  readonly bodyLimit: number;
+}
+
+export type PostProcessing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'topN'; readonly n: number }
+  | { readonly kind: 'pickTopN'; readonly n: number };
+
+export interface ImageOptions {
+  /** `w,h` of BigDL's imageResize; undefined = keep the decoded size. */
+  readonly resize: { readonly width: number; readonly height: number } | undefined;
+}
+
+/** A loaded, validated, frozen config.yaml. */
+export interface ServingConfig {
+  /** Absolute path of the config file it came from (undefined when built in code). */
+  readonly configPath: string | undefined;
+  /** Absolute path of the `.onnx` file. */
+  readonly modelPath: string;
+  readonly jobName: string;
+  readonly postProcessing: PostProcessing;
+  readonly inputAlreadyBatched: boolean;
+  readonly modelParallelism: number;
+  readonly threadPerModel: number;
+  /** Normalised to `redis://[:password@]host:port` or `rediss://...`. */
+  readonly redisUrl: string;
+  readonly redisMaxmemory: string;
+  readonly redisTimeout: number;
+  readonly redisSecureEnabled: boolean;
+  readonly redisSecureTrustStorePath: string | undefined;
+  readonly redisSecureTrustStorePassword: string | undefined;
+  readonly image: ImageOptions;
+  readonly maxBatchSize: number;
+  readonly maxBatchDelayMs: number;
+  readonly maxQueueLength: number;
+  readonly resultTtlSeconds: number;
+  readonly maxDeliveries: number;
+  /** Present when config.yaml has an `http:` section. */
+  readonly http: HttpOptions | undefined;
+}
+
+export interface LoadedConfig {
+  readonly config: ServingConfig;
+  /** One line per BigDL key that is accepted and ignored, or per overridden key. */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,32 @@
+/**
+ * The ONLY place Redis key and channel names are built. Job names match
+ * `[A-Za-z0-9_.-]{1,64}` (no `:`), so a uri appended after `<job>:` can never reach
+ * another job's keys.
+ */
+export const CONSUMER_GROUP = 'serving';
+
+export const JOB_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** BigDL's result prefix; the HTTP frontend's `redisOutputQueue` default. */
+export function resultPrefix(job: string): string {
+  return `cluster-serving_${job}:`;
+}
+
+export const keys = {
+  /** The input stream of a job (BigDL: the stream is named after the job). */
+  stream: (job: string): string => job,
+  /** Hash with field `value` (and `error` on failure) for one request. */
+  result: (job: string, uri: string): string => `${resultPrefix(job)}${uri}`,
+  /** JSON string: the model's inputs and outputs, written by each worker after warm-up. */
+  model: (job: string): string => `cs:${job}:model`,
+  /** Sorted set: consumer name → last heartbeat (epoch ms). */
+  workers: (job: string): string => `cs:${job}:workers`,
+  /** Hash: consumer name → JSON description of the worker (host, pid, started). */
+  workerInfo: (job: string): string => `cs:${job}:worker-info`,
+  /** Hash of counters that workers add to per batch. */
+  stats: (job: string): string => `cs:${job}:stats`,
+  /** Set of every job name that has published metadata (for `list` across hosts). */
+  jobs: (): string => 'cs:jobs',
+  /** Channel prefix for reply channels chosen by our clients. */
+  replyChannel: (clientId: string): string => `cs:reply:${clientId}`,
+} as const;
