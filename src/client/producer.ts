@@ -1,0 +1,345 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { silentLogger } from '../logging/logger.js';
+import { keys } from '../redis/keys.js';
+import { connectRedis, createRedis, isConnectionError } from '../redis/connection.js';
+import { decodeBigdlResult } from '../protocol/bigdl-result.js';
+import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
+import { decodeTensorFrame, encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import type { NamedTensor } from '../protocol/tensor.js';
+import type { Prediction } from './prediction.js';
+import { predictionFromHash } from './result-hash.js';
+
+export type { Prediction } from './prediction.js';
+
+export interface ProducerOptions {
+  readonly redisUrl: string;
+  readonly job: string;
+  /** Most entries written in one round trip. */
+  readonly countWindow?: number;
+  /** 0: entries submitted before the next event-loop turn go together; > 0: wait up to this many ms to fill a window. */
+  readonly timeWindow?: number;
+  /** Refuse new entries once the stream holds this many (0 = no bound). */
+  readonly maxQueueLength?: number;
+  readonly redisTimeoutMs?: number;
+  readonly caFile?: string | undefined;
+  readonly logger?: Logger;
+}
+
+export interface SubmitOptions {
+  readonly timeoutMs: number;
+  readonly uri?: string;
+}
+
+/** An entry ready to go: the fields after `uri` in XADD, with the stream form chosen by the caller. */
+export interface RawEntry {
+  readonly serde: string | undefined;
+  readonly data: Buffer | string;
+}
+
+interface Waiting {
+  readonly uri: string;
+  readonly resolve: (prediction: Prediction) => void;
+  readonly reject: (error: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Outgoing {
+  readonly waiting: Waiting;
+  readonly fields: (string | Buffer)[];
+}
+
+/*
+ * XLEN counts what is queued plus what is in flight (workers delete entries they answer),
+ * so one script checks the bound and adds in a single round trip.
+ */
+const BOUNDED_XADD = `
+local max = tonumber(ARGV[1])
+if max > 0 and redis.call('XLEN', KEYS[1]) >= max then return false end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+`;
+
+type ProducerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Writes requests into a job's stream in our binary form, with a reply channel, and resolves
+ * each one when its worker publishes the result: no polling. Entries submitted together go
+ * in one round trip (countWindow / timeWindow).
+ */
+export class Producer {
+  readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly clientId = randomBytes(8).toString('hex');
+  private readonly channel: string;
+  private readonly waiting = new Map<string, Waiting>();
+  private outgoing: Outgoing[] = [];
+  private finished: string[] = [];
+  private flushScheduled = false;
+  private windowTimer: NodeJS.Timeout | undefined;
+  private sequence = 0;
+  private flushCount = 0;
+  private stateValue: ProducerState = 'new';
+  private readonly countWindow: number;
+  private readonly timeWindow: number;
+  private readonly maxQueueLength: number;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ProducerOptions) {
+    this.countWindow = Math.max(1, options.countWindow ?? 56);
+    this.timeWindow = Math.max(0, options.timeWindow ?? 0);
+    this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
+    this.logger = options.logger ?? silentLogger();
+    const connect = {
+      url: options.redisUrl,
+      role: 'producer' as const,
+      caFile: options.caFile,
+      ...(options.redisTimeoutMs === undefined ? {} : { timeoutMs: options.redisTimeoutMs }),
+    };
+    this.redis = createRedis({ ...connect, name: 'cs-producer' });
+    this.subscriber = createRedis({ ...connect, name: 'cs-producer-replies' });
+    this.channel = keys.replyChannel(this.clientId);
+    this.redis.defineCommand('csBoundedXadd', { numberOfKeys: 1, lua: BOUNDED_XADD });
+    this.redis.on('error', (error) => this.logger.debug({ err: error }, 'redis connection error'));
+    this.subscriber.on('error', (error) => this.logger.debug({ err: error }, 'redis subscriber error'));
+    this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onReply(message));
+    // Replies published while the subscriber was away are lost: fail the waiting requests now rather than at their deadline.
+    this.subscriber.on('close', () => this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'lost the connection to Redis'));
+  }
+
+  get state(): ProducerState {
+    return this.stateValue;
+  }
+
+  /** Round trips that carried new entries so far. */
+  get flushes(): number {
+    return this.flushCount;
+  }
+
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.stateValue !== 'new') return;
+    this.stateValue = 'starting';
+    await connectRedis(this.redis, this.options.redisUrl);
+    await connectRedis(this.subscriber, this.options.redisUrl);
+    await this.subscriber.subscribe(this.channel);
+    this.stateValue = 'running';
+  }
+
+  /** Sends one request in our binary tensor form and waits for its result. */
+  submit(inputs: readonly NamedTensor[], options: SubmitOptions): Promise<Prediction> {
+    return this.submitRaw({ serde: TENSOR_SERDE, data: encodeTensorFrame(inputs) }, options);
+  }
+
+  /** Sends one request whose payload is already encoded (BigDL Arrow, or ours). */
+  submitRaw(entry: RawEntry, options: SubmitOptions): Promise<Prediction> {
+    if (this.stateValue !== 'running') {
+      return Promise.reject(new CsError('CS_ERR_REDIS_UNAVAILABLE', `producer is ${this.stateValue}, not running`));
+    }
+    if (this.redis.status !== 'ready' || this.subscriber.status !== 'ready') {
+      return Promise.reject(
+        new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis is not reachable (connection ${this.redis.status})`),
+      );
+    }
+    const uri = options.uri ?? `${this.clientId}-${(this.sequence++).toString(36)}`;
+    if (this.waiting.has(uri)) {
+      return Promise.reject(new CsError('CS_ERR_INPUT_DECODE', `uri "${uri}" is already waiting for a result`));
+    }
+    const deadline = Date.now() + options.timeoutMs;
+    return new Promise<Prediction>((resolve, reject) => {
+      const waiting: Waiting = { uri, resolve, reject, timer: undefined };
+      waiting.timer = setTimeout(() => void this.onDeadline(waiting), options.timeoutMs);
+      this.waiting.set(uri, waiting);
+      const fields: (string | Buffer)[] = ['uri', uri];
+      if (entry.serde !== undefined) fields.push('serde', entry.serde);
+      fields.push('data', entry.data, 'reply', this.channel, 'deadline', String(deadline));
+      this.outgoing.push({ waiting, fields });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.outgoing.length >= this.countWindow) {
+      this.flushNow();
+      return;
+    }
+    if (this.timeWindow === 0) {
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      setImmediate(() => this.flushNow());
+      return;
+    }
+    if (this.windowTimer === undefined) this.windowTimer = setTimeout(() => this.flushNow(), this.timeWindow);
+  }
+
+  private flushNow(): void {
+    this.flushScheduled = false;
+    if (this.windowTimer !== undefined) {
+      clearTimeout(this.windowTimer);
+      this.windowTimer = undefined;
+    }
+    while (this.outgoing.length > 0) {
+      const batch = this.outgoing.splice(0, this.countWindow);
+      this.flushCount++;
+      void this.write(batch);
+    }
+  }
+
+  private async write(batch: Outgoing[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    const stream = keys.stream(this.options.job);
+    const max = String(this.maxQueueLength);
+    for (const item of batch) {
+      (pipeline as unknown as BoundedXadd).csBoundedXadd(stream, max, ...item.fields);
+    }
+    const finished = this.finished;
+    this.finished = [];
+    if (finished.length > 0) pipeline.unlink(...finished);
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (error) {
+      results = null;
+      this.logger.warn({ err: error }, 'writing entries failed');
+    }
+    batch.forEach((item, i) => {
+      const result = results?.[i];
+      if (result === undefined) {
+        this.settleError(item.waiting, 'CS_ERR_REDIS_UNAVAILABLE', 'Redis did not accept the request');
+      } else if (result[0] !== null) {
+        const connection = isConnectionError(result[0]);
+        this.settleError(
+          item.waiting,
+          connection ? 'CS_ERR_REDIS_UNAVAILABLE' : 'CS_ERR_INTERNAL',
+          connection ? `Redis is not reachable: ${reasonOf(result[0])}` : reasonOf(result[0]),
+        );
+      } else if (result[1] === null) {
+        this.settleError(
+          item.waiting,
+          'CS_ERR_QUEUE_FULL',
+          `the queue of job "${this.options.job}" is full (${this.maxQueueLength} entries); retry later or raise maxQueueLength`,
+        );
+      }
+    });
+  }
+
+  private onReply(message: Buffer): void {
+    let decoded: ReturnType<typeof decodeReply>;
+    try {
+      decoded = decodeReply(message);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'ignored a reply that could not be decoded');
+      return;
+    }
+    const waiting = this.waiting.get(decoded.uri);
+    if (waiting === undefined) return;
+    let prediction: Prediction;
+    try {
+      switch (decoded.kind) {
+        case 'tensors':
+          prediction = { kind: 'tensors', outputs: decodeTensorFrame(decoded.payload) };
+          break;
+        case 'text':
+          prediction = { kind: 'text', text: decoded.payload.toString() };
+          break;
+        case 'error':
+          prediction = { kind: 'error', ...decodeErrorPayload(decoded.payload) };
+          break;
+        case 'bigdl':
+          prediction = {
+            kind: 'tensors',
+            outputs: decodeBigdlResult(decoded.payload.toString()).map((t, i) => ({ ...t, name: `output${i}` })),
+          };
+          break;
+      }
+    } catch (error) {
+      prediction = { kind: 'error', code: 'CS_ERR_INPUT_DECODE', message: `result could not be decoded: ${reasonOf(error)}` };
+    }
+    this.settle(waiting, prediction);
+  }
+
+  private async onDeadline(waiting: Waiting): Promise<void> {
+    waiting.timer = undefined;
+    if (this.waiting.get(waiting.uri) !== waiting) return;
+    // The reply may have been missed (a reconnect): the hash is the record of truth.
+    try {
+      const hash = await this.redis.hgetallBuffer(keys.result(this.options.job, waiting.uri));
+      const prediction = predictionFromHash(hash);
+      if (prediction !== undefined && this.waiting.get(waiting.uri) === waiting) {
+        this.settle(waiting, prediction);
+        return;
+      }
+    } catch {
+      // fall through to the timeout
+    }
+    this.settleError(waiting, 'CS_ERR_TIMEOUT', `no result for request "${waiting.uri}" within the timeout`);
+  }
+
+  private settle(waiting: Waiting, prediction: Prediction): void {
+    if (!this.remove(waiting)) return;
+    this.finished.push(keys.result(this.options.job, waiting.uri));
+    if (this.finished.length >= this.countWindow) this.flushCleanup();
+    else this.scheduleCleanup();
+    waiting.resolve(prediction);
+  }
+
+  private settleError(waiting: Waiting, code: ErrorCode, message: string): void {
+    if (!this.remove(waiting)) return;
+    waiting.reject(new CsError(code, message));
+  }
+
+  private remove(waiting: Waiting): boolean {
+    if (this.waiting.get(waiting.uri) !== waiting) return false;
+    this.waiting.delete(waiting.uri);
+    if (waiting.timer !== undefined) clearTimeout(waiting.timer);
+    return true;
+  }
+
+  private cleanupScheduled = false;
+
+  /** Result hashes of answered requests are removed in the next round trip, not one by one. */
+  private scheduleCleanup(): void {
+    if (this.cleanupScheduled) return;
+    this.cleanupScheduled = true;
+    setImmediate(() => {
+      this.cleanupScheduled = false;
+      if (this.outgoing.length === 0) this.flushCleanup();
+    });
+  }
+
+  private flushCleanup(): void {
+    const finished = this.finished;
+    if (finished.length === 0 || this.redis.status !== 'ready') return;
+    this.finished = [];
+    this.redis.unlink(...finished).catch((error: unknown) => this.logger.debug({ err: error }, 'cleanup failed'));
+  }
+
+  private failAll(code: ErrorCode, message: string): void {
+    for (const waiting of [...this.waiting.values()]) this.settleError(waiting, code, message);
+  }
+
+  /** Fails what is still waiting and closes both connections; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
+    this.stateValue = 'stopping';
+    if (this.windowTimer !== undefined) clearTimeout(this.windowTimer);
+    this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'the client was closed before the result came');
+    this.flushCleanup();
+    for (const connection of [this.subscriber, this.redis]) {
+      try {
+        await connection.quit();
+      } catch {
+        connection.disconnect();
+      }
+    }
+    this.stateValue = 'stopped';
+  }
+}
+
+interface BoundedXadd {
+  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): void;
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { Redis, type RedisOptions } from 'ioredis';
+import { CsError, reasonOf } from '../errors/registry.js';
+
+export interface ConnectOptions {
+  readonly url: string;
+  /** Connect and command timeout, ms (config key redisTimeout). */
+  readonly timeoutMs?: number;
+  /** PEM CA file for `rediss://` (config key redisSecureTrustStorePath). */
+  readonly caFile?: string | undefined;
+  /**
+   * `producer`: commands fail at once while disconnected (clients and the frontend answer fast).
+   * `worker`: commands wait for the connection to come back (workers retry forever).
+   */
+  readonly role: 'producer' | 'worker';
+  readonly name?: string;
+}
+
+/** The one place Redis connections are made, so every process reconnects and times out alike. */
+export function createRedis(options: ConnectOptions): Redis {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const redisOptions: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+    maxRetriesPerRequest: options.role === 'producer' ? 0 : null,
+    enableOfflineQueue: options.role === 'worker',
+    enableReadyCheck: true,
+    ...(options.name === undefined ? {} : { connectionName: options.name }),
+  };
+  if (options.role === 'producer') redisOptions.commandTimeout = timeoutMs;
+  if (options.url.startsWith('rediss://')) {
+    redisOptions.tls = options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) };
+  }
+  return new Redis(options.url, redisOptions);
+}
+
+/** Connects, failing with CS_ERR_REDIS_UNAVAILABLE (naming the url, without its password) when nothing answers. */
+export async function connectRedis(redis: Redis, url: string): Promise<void> {
+  if (redis.status === 'ready') return;
+  try {
+    if (redis.status === 'wait') await redis.connect();
+    else await waitReady(redis);
+  } catch (error) {
+    throw new CsError(
+      'CS_ERR_REDIS_UNAVAILABLE',
+      `cannot reach Redis at ${redactUrl(url)}: ${reasonOf(error)}; check that it runs and that redisUrl is right`,
+      { cause: error },
+    );
+  }
+}
+
+function waitReady(redis: Redis): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReady = (): void => {
+      redis.off('error', onError);
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      redis.off('ready', onReady);
+      reject(error);
+    };
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
+/** True for the errors a command gets when Redis is down or the connection is not usable. */
+export function isConnectionError(error: unknown): boolean {
+  const message = reasonOf(error);
+  return /Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE/i.test(
+    message,
+  );
+}

@@ -1,0 +1,77 @@
+import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
+import { concatBatch, splitBatch } from '../batching/concat.js';
+import { planRuns } from '../batching/plan.js';
+import { shapeKey } from '../batching/shape-key.js';
+import type { NamedTensor, Tensor } from '../protocol/tensor.js';
+import type { ModelSession } from './model-session.js';
+import type { ReadyRecord } from './record-decoder.js';
+
+export type RunOutcome =
+  | { readonly ok: true; readonly outputs: NamedTensor[] }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+export interface RunReport {
+  readonly outcomes: Map<ReadyRecord, RunOutcome>;
+  /** Rows per session.run, for the batch-size counters. */
+  readonly runSizes: number[];
+  readonly computeMs: number;
+}
+
+/**
+ * Runs ready records in as few session.run calls as shapes allow (at most maxBatchSize rows
+ * each). A run that fails with several records is retried one record at a time, so a bad
+ * record fails alone and its neighbours are answered.
+ */
+export async function runRecords(
+  model: ModelSession,
+  records: readonly ReadyRecord[],
+  maxBatchSize: number,
+): Promise<RunReport> {
+  const outcomes = new Map<ReadyRecord, RunOutcome>();
+  const runSizes: number[] = [];
+  let computeMs = 0;
+  const maxRows = model.metadata.batchable ? maxBatchSize : 1;
+  const runs = planRuns(
+    records.map((record) => ({ record, rows: record.rows })),
+    (record) => shapeKey(record.inputs),
+    maxRows,
+  );
+
+  const runGroup = async (group: readonly ReadyRecord[]): Promise<void> => {
+    try {
+      const inputs: Tensor[] =
+        group.length === 1
+          ? (group[0] as ReadyRecord).inputs
+          : model.metadata.inputs.map((_, i) => concatBatch(group.map((r) => r.inputs[i] as Tensor)));
+      const started = performance.now();
+      const outputs = await model.run(inputs);
+      computeMs += performance.now() - started;
+      runSizes.push(group.reduce((n, r) => n + r.rows, 0));
+      if (group.length === 1) {
+        outcomes.set(group[0] as ReadyRecord, { ok: true, outputs });
+        return;
+      }
+      const sizes = group.map((r) => r.rows);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const perOutput = outputs.map((output) => {
+        if (output.shape[0] !== total) {
+          throw new CsError('CS_ERR_INFERENCE_FAILED', `output "${output.name}" does not carry the batch dimension`);
+        }
+        return splitBatch(output, sizes).map((part) => ({ ...part, name: output.name }));
+      });
+      group.forEach((record, r) => {
+        outcomes.set(record, { ok: true, outputs: perOutput.map((parts) => parts[r] as NamedTensor) });
+      });
+    } catch (error) {
+      if (group.length > 1) {
+        for (const record of group) await runGroup([record]);
+        return;
+      }
+      const code = error instanceof CsError ? error.code : 'CS_ERR_INFERENCE_FAILED';
+      outcomes.set(group[0] as ReadyRecord, { ok: false, code, message: `inference failed: ${reasonOf(error)}` });
+    }
+  };
+
+  for (const group of runs) await runGroup(group);
+  return { outcomes, runSizes, computeMs };
+}

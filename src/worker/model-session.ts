@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { CsError, reasonOf } from '../errors/registry.js';
+import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
+import { allocate, dataTypeFromOnnx, ONNX_TYPE_OF, type NamedTensor, type Tensor } from '../protocol/tensor.js';
+
+export interface LoadOptions {
+  readonly modelPath: string;
+  readonly job: string;
+  readonly threads: number;
+  readonly inputAlreadyBatched: boolean;
+  readonly maxBatchSize: number;
+}
+
+/** A loaded ONNX model: its declared inputs and outputs and a run over our tensor types. */
+export class ModelSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly metadata: ModelMetadata,
+  ) {}
+
+  static async load(options: LoadOptions): Promise<ModelSession> {
+    let session: ort.InferenceSession;
+    try {
+      const bytes = readFileSync(options.modelPath);
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: options.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (error) {
+      throw new CsError('CS_ERR_MODEL_LOAD', `cannot load model ${options.modelPath}: ${reasonOf(error)}`, {
+        cause: error,
+      });
+    }
+    const inputs = session.inputMetadata.map((m) => specOf(m, 'input', options.modelPath));
+    const outputs = session.outputMetadata.map((m) => specOf(m, 'output', options.modelPath));
+    const metadata: ModelMetadata = {
+      name: options.job,
+      platform: 'onnx_onnxv1',
+      modelPath: options.modelPath,
+      inputs,
+      outputs,
+      batchable: inputs.every((i) => i.shape.length === 0 || i.shape[0] === -1),
+      inputAlreadyBatched: options.inputAlreadyBatched,
+      maxBatchSize: options.maxBatchSize,
+    };
+    return new ModelSession(session, metadata);
+  }
+
+  /** Runs once on zeros (batch 1, dynamic dims 1) so the first request does not pay for lazy initialisation. */
+  async warmUp(): Promise<void> {
+    const feeds: Tensor[] = this.metadata.inputs.map((spec) => {
+      const shape = spec.shape.length === 0 ? [1] : spec.shape.map((d) => (d < 0 ? 1 : d));
+      const count = shape.reduce((a, b) => a * b, 1);
+      const data = spec.datatype === 'BYTES' ? new Array<string>(count).fill('') : allocate(spec.datatype, count);
+      return { type: spec.datatype, shape, data };
+    });
+    try {
+      await this.run(feeds);
+    } catch (error) {
+      throw new CsError('CS_ERR_MODEL_LOAD', `warm-up run of ${this.metadata.modelPath} failed: ${reasonOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** One session.run; `inputs` are in the order of metadata.inputs. */
+  async run(inputs: readonly Tensor[]): Promise<NamedTensor[]> {
+    const feeds: Record<string, ort.Tensor> = {};
+    this.metadata.inputs.forEach((spec, i) => {
+      const t = inputs[i];
+      if (t === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing`);
+      feeds[spec.name] = new ort.Tensor(ONNX_TYPE_OF[t.type] as ort.Tensor.Type, t.data as ort.Tensor.DataType, [
+        ...t.shape,
+      ]);
+    });
+    const results = await this.session.run(feeds);
+    return this.metadata.outputs.map((spec) => {
+      const value = results[spec.name];
+      if (value === undefined) throw new CsError('CS_ERR_INFERENCE_FAILED', `the model gave no output "${spec.name}"`);
+      const type = dataTypeFromOnnx(value.type) ?? spec.datatype;
+      return { name: spec.name, type, shape: [...value.dims], data: value.data as Tensor['data'] };
+    });
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function specOf(meta: ort.InferenceSession.ValueMetadata, role: string, path: string): TensorSpec {
+  if (!meta.isTensor) {
+    throw new CsError('CS_ERR_MODEL_LOAD', `model ${path}: ${role} "${meta.name}" is not a tensor; only tensor ${role}s are served`);
+  }
+  const datatype = dataTypeFromOnnx(meta.type);
+  if (datatype === undefined) {
+    throw new CsError('CS_ERR_MODEL_LOAD', `model ${path}: ${role} "${meta.name}" has type ${meta.type}, which is not served`);
+  }
+  return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+}
+

@@ -1,0 +1,174 @@
+import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
+import { concatBatch } from '../batching/concat.js';
+import { decodeBigdlInput } from '../protocol/bigdl-input.js';
+import { castTensor } from '../protocol/cast.js';
+import { decodeInstances } from '../protocol/json-instances.js';
+import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
+import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import type { NamedTensor, Tensor } from '../protocol/tensor.js';
+import type { StreamEntry } from './stream-entry.js';
+
+/** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
+export type RecordForm = 'bigdl' | 'tensor';
+
+export const MAX_URI_BYTES = 4096;
+
+/** What every record carries, decoded or not: where its answer goes. */
+export interface RecordAddress {
+  readonly entry: StreamEntry;
+  readonly uri: string;
+  readonly reply: string | undefined;
+  readonly form: RecordForm;
+}
+
+export interface ReadyRecord extends RecordAddress {
+  readonly ok: true;
+  /** In the order of the model's inputs, batch dimension included. */
+  readonly inputs: Tensor[];
+  readonly rows: number;
+}
+
+export interface FailedRecord extends RecordAddress {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+export type DecodedRecord = ReadyRecord | FailedRecord;
+
+export interface DecodeContext {
+  readonly model: ModelMetadata;
+  readonly inputAlreadyBatched: boolean;
+  readonly maxDeliveries: number;
+  readonly now: number;
+}
+
+/** Undefined when the entry has no usable uri: there is nowhere to answer it. */
+export function addressOf(entry: StreamEntry): RecordAddress | undefined {
+  const uri = entry.fields.get('uri');
+  if (uri === undefined || uri.length === 0 || uri.length > MAX_URI_BYTES) return undefined;
+  const serde = entry.fields.get('serde')?.toString();
+  return {
+    entry,
+    uri: uri.toString(),
+    reply: entry.fields.get('reply')?.toString(),
+    form: serde === TENSOR_SERDE ? 'tensor' : 'bigdl',
+  };
+}
+
+export function decodeRecord(address: RecordAddress, context: DecodeContext): DecodedRecord {
+  const { entry } = address;
+  if (entry.deliveries > context.maxDeliveries) {
+    return fail(
+      address,
+      'CS_ERR_POISON_RECORD',
+      `record was delivered ${entry.deliveries} times and never answered (workers died on it); it is not run again (maxDeliveries ${context.maxDeliveries})`,
+    );
+  }
+  const deadline = entry.fields.get('deadline');
+  if (deadline !== undefined && Number(deadline.toString()) < context.now) {
+    return fail(address, 'CS_ERR_DEADLINE_EXCEEDED', 'the request passed its deadline before a worker took it');
+  }
+  const data = entry.fields.get('data');
+  if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
+  try {
+    const serde = entry.fields.get('serde')?.toString();
+    const { model } = context;
+    if (serde === undefined || serde === '') {
+      const tensors = decodeBigdlInput(data);
+      return ready(address, prepareSample(tensors, context, true));
+    }
+    if (serde === 'stream') {
+      const instances = decodeInstances(data);
+      const samples = instances.map((tensors) => prepareSample(tensors, context, true));
+      const inputs = model.inputs.map((_, i) => concatBatch(samples.map((s) => s[i] as Tensor)));
+      return ready(address, inputs);
+    }
+    if (serde === TENSOR_SERDE) {
+      return ready(address, prepareSample(decodeTensorFrame(data), context, false));
+    }
+    return fail(
+      address,
+      'CS_ERR_INPUT_UNSUPPORTED',
+      `unknown serde "${serde}"; expected none (BigDL Arrow), "stream" (BigDL JSON) or "${TENSOR_SERDE}"`,
+    );
+  } catch (error) {
+    const code = error instanceof CsError ? error.code : 'CS_ERR_INPUT_DECODE';
+    return fail(address, code, reasonOf(error));
+  }
+}
+
+/** Matches decoded columns to the model's inputs (by name when every name matches, else by position), casts and checks them. */
+function prepareSample(tensors: readonly NamedTensor[], context: DecodeContext, bigdl: boolean): Tensor[] {
+  const specs = context.model.inputs;
+  const names = new Set(specs.map((s) => s.name));
+  const byName = tensors.length > 0 && tensors.every((t) => names.has(t.name));
+  if (!byName && tensors.length !== specs.length) {
+    throw new CsError(
+      'CS_ERR_INPUT_MISMATCH',
+      `the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(', ')}); the record has ${tensors.length} (${tensors.map((t) => t.name).join(', ')})`,
+    );
+  }
+  const addBatch = bigdl && !context.inputAlreadyBatched;
+  return specs.map((spec, i) => {
+    const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
+    if (tensor === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+    return checkShape(spec, withBatch(toDeclaredType(spec, tensor, bigdl), addBatch), addBatch);
+  });
+}
+
+function toDeclaredType(spec: TensorSpec, tensor: Tensor, bigdl: boolean): Tensor {
+  if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
+    if (!bigdl) return tensor;
+    const text = (tensor.data as string[])[0] ?? '';
+    const parts = text.split('|');
+    return { type: 'BYTES', shape: [parts.length], data: parts };
+  }
+  if (tensor.type === 'BYTES') {
+    throw new CsError(
+      'CS_ERR_INPUT_UNSUPPORTED',
+      `input "${spec.name}" is ${spec.datatype} but the record holds a string (an image?); image inputs are not supported yet`,
+    );
+  }
+  try {
+    return castTensor(tensor, spec.datatype);
+  } catch (error) {
+    throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}": ${reasonOf(error)}`, { cause: error });
+  }
+}
+
+function withBatch(tensor: Tensor, add: boolean): Tensor {
+  return add ? { ...tensor, shape: [1, ...tensor.shape] } : tensor;
+}
+
+function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
+  if (spec.shape.length === 0) return tensor;
+  const declared = `[${spec.shape.map((d) => (d < 0 ? 'N' : String(d))).join(',')}]`;
+  const got = `[${tensor.shape.join(',')}]`;
+  const hint = added
+    ? ' (after adding the batch dimension; set inputAlreadyBatched: true if records carry their own)'
+    : '';
+  if (tensor.shape.length !== spec.shape.length) {
+    throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`);
+  }
+  spec.shape.forEach((d, i) => {
+    if (d >= 0 && tensor.shape[i] !== d) {
+      throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`);
+    }
+  });
+  return tensor;
+}
+
+function ready(address: RecordAddress, inputs: Tensor[]): ReadyRecord {
+  const rows = inputs[0]?.shape[0] ?? 1;
+  inputs.forEach((t) => {
+    if (t.shape.length > 0 && t.shape[0] !== rows) {
+      throw new CsError('CS_ERR_INPUT_MISMATCH', `inputs disagree on the batch dimension (${rows} vs ${t.shape[0]})`);
+    }
+  });
+  return { ...address, ok: true, inputs, rows };
+}
+
+function fail(address: RecordAddress, code: ErrorCode, message: string): FailedRecord {
+  return { ...address, ok: false, code, message };
+}

@@ -1,0 +1,78 @@
+import type { ChainableCommander } from 'ioredis';
+import type { ErrorCode } from '../errors/registry.js';
+import { FAILED_VALUE, RESULT_FIELDS, type ResultForm } from '../client/prediction.js';
+import type { PostProcessing } from '../config/types.js';
+import { encodeBigdlResult } from '../protocol/bigdl-result.js';
+import { postProcess } from '../protocol/post-processing.js';
+import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/reply.js';
+import { encodeTensorFrame } from '../protocol/tensor-frame.js';
+import type { NamedTensor } from '../protocol/tensor.js';
+import { keys } from '../redis/keys.js';
+import type { RecordAddress } from './record-decoder.js';
+
+export type Answer =
+  | { readonly address: RecordAddress; readonly ok: true; readonly outputs: NamedTensor[] }
+  | { readonly address: RecordAddress; readonly ok: false; readonly code: ErrorCode; readonly message: string };
+
+export interface WriteContext {
+  readonly job: string;
+  readonly postProcessing: PostProcessing;
+  readonly resultTtlSeconds: number;
+}
+
+interface Encoded {
+  readonly form: ResultForm;
+  readonly value: Buffer | string;
+  readonly reply: ReplyKind;
+  readonly replyPayload: Uint8Array;
+}
+
+/**
+ * Queues, on the pipeline, the result hash (with its TTL) and the reply of each answer.
+ * Returns the error codes of failed answers, for the counters.
+ */
+export function queueAnswers(pipeline: ChainableCommander, answers: readonly Answer[], context: WriteContext): ErrorCode[] {
+  const failures: ErrorCode[] = [];
+  for (const answer of answers) {
+    let encoded: Encoded;
+    if (answer.ok) {
+      try {
+        encoded = encodeOutputs(answer.address, answer.outputs, context.postProcessing);
+      } catch (error) {
+        const message = `the result could not be encoded: ${error instanceof Error ? error.message : String(error)}`;
+        encoded = encodeFailure('CS_ERR_INFERENCE_FAILED', message);
+        failures.push('CS_ERR_INFERENCE_FAILED');
+      }
+    } else {
+      encoded = encodeFailure(answer.code, answer.message);
+      failures.push(answer.code);
+    }
+    const key = keys.result(context.job, answer.address.uri);
+    const fields: (string | Buffer)[] = [RESULT_FIELDS.value, encoded.value, RESULT_FIELDS.form, encoded.form];
+    if (!answer.ok) fields.push(RESULT_FIELDS.error, answer.message, RESULT_FIELDS.code, answer.code);
+    pipeline.del(key);
+    pipeline.hset(key, ...fields);
+    pipeline.expire(key, context.resultTtlSeconds);
+    if (answer.address.reply !== undefined) {
+      pipeline.publish(answer.address.reply, encodeReply(answer.address.uri, encoded.reply, encoded.replyPayload));
+    }
+  }
+  return failures;
+}
+
+function encodeOutputs(address: RecordAddress, outputs: readonly NamedTensor[], pp: PostProcessing): Encoded {
+  if (pp.kind !== 'none') {
+    const text = postProcess(outputs, pp);
+    return { form: 'text', value: text, reply: 'text', replyPayload: Buffer.from(text) };
+  }
+  if (address.form === 'tensor') {
+    const frame = encodeTensorFrame(outputs);
+    return { form: 'tensor', value: frame, reply: 'tensors', replyPayload: frame };
+  }
+  const arrow = encodeBigdlResult(outputs);
+  return { form: 'bigdl', value: arrow, reply: 'bigdl', replyPayload: Buffer.from(arrow) };
+}
+
+function encodeFailure(code: ErrorCode, message: string): Encoded {
+  return { form: 'error', value: FAILED_VALUE, reply: 'error', replyPayload: encodeErrorPayload(code, message) };
+}

@@ -1,0 +1,329 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { ServingConfig } from '../config/types.js';
+import { reasonOf, type ErrorCode } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { connectRedis, createRedis } from '../redis/connection.js';
+import { CONSUMER_GROUP, keys } from '../redis/keys.js';
+import { runRecords } from './batch-runner.js';
+import { Heartbeat } from './heartbeat.js';
+import { ModelSession } from './model-session.js';
+import { reclaimFromDeadConsumers } from './reclaimer.js';
+import { addressOf, decodeRecord, type ReadyRecord } from './record-decoder.js';
+import { queueAnswers, type Answer } from './result-writer.js';
+import { compareIds, entryTime, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
+
+/**
+ * new → loading (model) → warming → ready (reading the stream) → draining (stop after what
+ * was queued at the drain) → stopping (finish the current batch) → stopped.
+ * failed: the model or Redis could not be set up at start; the process should exit 1.
+ */
+export type WorkerState = 'new' | 'loading' | 'warming' | 'ready' | 'draining' | 'stopping' | 'stopped' | 'failed';
+
+export interface WorkerOptions {
+  readonly config: ServingConfig;
+  readonly logger: Logger;
+  readonly onState?: (state: WorkerState, consumer: string) => void;
+}
+
+const READ_BLOCK_MS = 500;
+const DRAIN_READ_BLOCK_MS = 100;
+const RECLAIM_EVERY_BEATS = 2;
+
+export class Worker {
+  readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private stateValue: WorkerState = 'new';
+  private model: ModelSession | undefined;
+  private commands: Redis | undefined;
+  private reader: Redis | undefined;
+  private heartbeat: Heartbeat | undefined;
+  private loopDone: Promise<void> | undefined;
+  private claimed: StreamEntry[] = [];
+  private beats = 0;
+  private reclaiming = false;
+  private drainUntil: string | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: WorkerOptions) {
+    this.logger = options.logger.child({ component: 'worker', job: options.config.jobName, worker: this.consumer });
+  }
+
+  get state(): WorkerState {
+    return this.stateValue;
+  }
+
+  /** Loads and warms the model, joins the consumer group, and starts serving. Resolves once ready. */
+  async start(): Promise<void> {
+    const { config } = this.options;
+    try {
+      this.setState('loading');
+      this.model = await ModelSession.load({
+        modelPath: config.modelPath,
+        job: config.jobName,
+        threads: config.threadPerModel,
+        inputAlreadyBatched: config.inputAlreadyBatched,
+        maxBatchSize: config.maxBatchSize,
+      });
+      this.setState('warming');
+      await this.model.warmUp();
+      const connect = {
+        url: config.redisUrl,
+        role: 'worker' as const,
+        timeoutMs: config.redisTimeout,
+        caFile: config.redisSecureTrustStorePath,
+      };
+      this.commands = createRedis({ ...connect, name: `cs-worker-${this.consumer}` });
+      this.reader = createRedis({ ...connect, name: `cs-worker-read-${this.consumer}` });
+      for (const connection of [this.commands, this.reader]) {
+        connection.on('error', (error) => this.logger.debug({ err: error }, 'redis connection error'));
+      }
+      await connectRedis(this.commands, config.redisUrl);
+      await connectRedis(this.reader, config.redisUrl);
+      await this.ensureGroup();
+      this.heartbeat = new Heartbeat(this.commands, config.jobName, this.consumer, this.model.metadata, this.logger, () =>
+        this.onBeat(),
+      );
+      await this.heartbeat.start();
+    } catch (error) {
+      this.setState('failed');
+      await this.release();
+      throw error;
+    }
+    this.setState('ready');
+    this.logger.info({ model: config.modelPath, inputs: this.model.metadata.inputs }, 'worker ready');
+    this.loopDone = this.loop();
+  }
+
+  /** Serve entries up to `untilId`, leave later ones in the stream, then stop (or at the timeout). */
+  drain(untilId: string, timeoutMs: number): Promise<void> {
+    if (this.stateValue !== 'ready') return this.stop();
+    this.drainUntil = untilId;
+    this.setState('draining');
+    this.drainTimer = setTimeout(() => void this.stop(), timeoutMs);
+    return this.loopDone ?? Promise.resolve();
+  }
+
+  /** Finishes the batch in hand, acknowledges it and closes everything; safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stateValue === 'stopped' || this.stateValue === 'failed') return;
+    if (this.stateValue !== 'stopping') this.setState('stopping');
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    try {
+      await this.loopDone;
+    } catch (error) {
+      this.logger.error({ err: error }, 'serving loop ended with an error');
+    }
+    await this.release();
+    this.setState('stopped');
+  }
+
+  private async release(): Promise<void> {
+    const steps: (() => Promise<unknown>)[] = [
+      async () => this.heartbeat?.stop(),
+      async () => this.dropConsumerIfIdle(),
+      async () => this.reader?.quit(),
+      async () => this.commands?.quit(),
+      async () => this.model?.release(),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.logger.debug({ err: error }, 'cleanup step failed');
+      }
+    }
+    this.reader?.disconnect();
+    this.commands?.disconnect();
+  }
+
+  /** A consumer that holds nothing is removed; one that still holds entries stays so they can be claimed. */
+  private async dropConsumerIfIdle(): Promise<void> {
+    if (this.commands === undefined || this.commands.status !== 'ready') return;
+    const summary = (await this.commands.xpending(keys.stream(this.options.config.jobName), CONSUMER_GROUP, '-', '+', 1, this.consumer)) as unknown;
+    if (Array.isArray(summary) && summary.length === 0) {
+      await this.commands.xgroup('DELCONSUMER', keys.stream(this.options.config.jobName), CONSUMER_GROUP, this.consumer);
+    }
+  }
+
+  private setState(state: WorkerState): void {
+    this.stateValue = state;
+    this.options.onState?.(state, this.consumer);
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.commands?.xgroup('CREATE', keys.stream(this.options.config.jobName), CONSUMER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!reasonOf(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  private onBeat(): void {
+    this.beats++;
+    if (this.beats % RECLAIM_EVERY_BEATS !== 0 || this.reclaiming || this.commands === undefined) return;
+    if (this.stateValue !== 'ready') return;
+    this.reclaiming = true;
+    reclaimFromDeadConsumers(this.commands, this.options.config.jobName, this.consumer)
+      .then((entries) => {
+        if (entries.length > 0) {
+          this.logger.info({ count: entries.length }, 'took over entries of a worker that is gone');
+          this.claimed.push(...entries);
+        }
+      })
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'reclaiming entries failed'))
+      .finally(() => {
+        this.reclaiming = false;
+      });
+  }
+
+  private serving(): boolean {
+    return this.stateValue === 'ready' || this.stateValue === 'draining';
+  }
+
+  private async loop(): Promise<void> {
+    while (this.serving()) {
+      let entries: StreamEntry[];
+      try {
+        entries = this.claimed.length > 0 ? this.claimed.splice(0, this.options.config.maxBatchSize) : await this.read();
+      } catch (error) {
+        await this.onReadError(error);
+        continue;
+      }
+      if (this.stateValue === 'draining' && this.drainUntil !== undefined) {
+        const until = this.drainUntil;
+        const beyond = entries.some((e) => compareIds(e.id, until) > 0);
+        entries = entries.filter((e) => compareIds(e.id, until) <= 0);
+        if (entries.length > 0) await this.process(entries);
+        // An empty read or one past the mark means nothing up to the mark is left undelivered.
+        if (beyond || entries.length === 0) {
+          this.setState('stopping');
+          break;
+        }
+        continue;
+      }
+      if (entries.length > 0) await this.process(entries);
+    }
+  }
+
+  private async read(): Promise<StreamEntry[]> {
+    const { config } = this.options;
+    const reader = this.reader;
+    if (reader === undefined) return [];
+    const block = this.stateValue === 'draining' ? DRAIN_READ_BLOCK_MS : READ_BLOCK_MS;
+    const first = await this.readOnce(reader, config.maxBatchSize, block);
+    if (first.length === 0 || config.maxBatchDelayMs <= 0 || first.length >= config.maxBatchSize) return first;
+    // Fill the batch for at most maxBatchDelayMs after the first entry came.
+    const until = performance.now() + config.maxBatchDelayMs;
+    const entries = [...first];
+    while (entries.length < config.maxBatchSize && this.serving()) {
+      const left = Math.ceil(until - performance.now());
+      if (left <= 0) break;
+      const more = await this.readOnce(reader, config.maxBatchSize - entries.length, left);
+      if (more.length === 0) break;
+      entries.push(...more);
+    }
+    return entries;
+  }
+
+  private async readOnce(reader: Redis, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const raw = await reader.callBuffer('XREADGROUP', [
+      'GROUP',
+      CONSUMER_GROUP,
+      this.consumer,
+      'COUNT',
+      String(count),
+      'BLOCK',
+      String(blockMs),
+      'STREAMS',
+      keys.stream(this.options.config.jobName),
+      '>',
+    ]);
+    return parseReadGroupReply(raw);
+  }
+
+  private async onReadError(error: unknown): Promise<void> {
+    const reason = reasonOf(error);
+    if (reason.includes('NOGROUP')) {
+      // Redis restarted empty (or someone removed the stream): start over from its beginning.
+      this.logger.warn('consumer group is gone; creating it again');
+      try {
+        await this.ensureGroup();
+        return;
+      } catch (again) {
+        this.logger.warn({ err: again }, 'could not create the consumer group');
+      }
+    } else {
+      this.logger.warn({ err: error }, 'reading the stream failed');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  private async process(entries: StreamEntry[]): Promise<void> {
+    const model = this.model;
+    const commands = this.commands;
+    if (model === undefined || commands === undefined) return;
+    const { config } = this.options;
+    const now = Date.now();
+    const answers: Answer[] = [];
+    const ready: ReadyRecord[] = [];
+    const context = {
+      model: model.metadata,
+      inputAlreadyBatched: config.inputAlreadyBatched,
+      maxDeliveries: config.maxDeliveries,
+      now,
+    };
+    let queueMs = 0;
+    for (const entry of entries) {
+      queueMs += Math.max(0, now - entryTime(entry.id));
+      const address = addressOf(entry);
+      if (address === undefined) {
+        this.logger.warn({ id: entry.id }, 'entry without a usable uri (missing, empty or too long) dropped');
+        continue;
+      }
+      const record = decodeRecord(address, context);
+      if (record.ok) ready.push(record);
+      else answers.push({ address: record, ok: false, code: record.code, message: record.message });
+    }
+    const report = await runRecords(model, ready, config.maxBatchSize);
+    for (const record of ready) {
+      const outcome = report.outcomes.get(record);
+      if (outcome === undefined) continue;
+      answers.push(outcome.ok ? { address: record, ok: true, outputs: outcome.outputs } : { address: record, ...outcome });
+    }
+    const pipeline = commands.pipeline();
+    const failures = queueAnswers(pipeline, answers, {
+      job: config.jobName,
+      postProcessing: config.postProcessing,
+      resultTtlSeconds: config.resultTtlSeconds,
+    });
+    const stream = keys.stream(config.jobName);
+    const ids = entries.map((e) => e.id);
+    pipeline.xack(stream, CONSUMER_GROUP, ...ids);
+    pipeline.xdel(stream, ...ids);
+    this.queueCounters(pipeline, answers.length, failures, report.runSizes, report.computeMs, queueMs);
+    try {
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.error({ err: error, count: entries.length }, 'writing results failed');
+    }
+  }
+
+  private queueCounters(
+    pipeline: ReturnType<Redis['pipeline']>,
+    answered: number,
+    failures: readonly ErrorCode[],
+    runSizes: readonly number[],
+    computeMs: number,
+    queueMs: number,
+  ): void {
+    const key = keys.stats(this.options.config.jobName);
+    pipeline.hincrby(key, 'processed', answered);
+    if (runSizes.length > 0) pipeline.hincrby(key, 'batches', runSizes.length);
+    for (const size of runSizes) pipeline.hincrby(key, `batch:${size}`, 1);
+    for (const code of failures) pipeline.hincrby(key, `errors:${code}`, 1);
+    pipeline.hincrbyfloat(key, 'compute_ms', computeMs);
+    pipeline.hincrbyfloat(key, 'queue_ms', queueMs);
+  }
+}
