@@ -1,0 +1,142 @@
+import { CsError } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { encodeBigdlInput } from '../protocol/bigdl-input.js';
+import { encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import type { Tensor } from '../protocol/tensor.js';
+import { liveWorkers } from '../redis/job-state.js';
+import { JOB_NAME_PATTERN } from '../redis/keys.js';
+import { redisUrlOf, type RedisLocation } from './connection-options.js';
+import { Producer, type RawEntry } from './producer.js';
+import { byName, toNamedTensors, type Inputs } from './tensor-input.js';
+
+export interface InputQueueOptions extends RedisLocation {
+  /** The job (stream) name; BigDL's default is serving_stream. */
+  readonly name?: string;
+  /**
+   * `tensor` (default): our binary form, every datatype, full shapes (batch dimension included).
+   * `bigdl`: BigDL's Arrow form, float32 samples without the batch dimension (the worker adds it).
+   */
+  readonly serde?: 'tensor' | 'bigdl';
+  /** Refuse at once once the job's stream holds this many entries (0: no bound). */
+  readonly maxQueueLength?: number;
+  /** predict() waits for a worker to come instead of failing when none is alive. */
+  readonly waitForWorker?: boolean;
+  /** Default predict() timeout, ms. */
+  readonly timeoutMs?: number;
+  readonly redisTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface PredictOptions {
+  readonly timeoutMs?: number;
+  readonly uri?: string;
+}
+
+export type PredictResult =
+  | { readonly kind: 'tensors'; readonly outputs: Record<string, Tensor> }
+  | { readonly kind: 'text'; readonly text: string };
+
+/** The worker's reason for failing a request, with its error code. */
+export class PredictionError extends CsError {}
+
+const WORKER_CHECK_MS = 1000;
+
+/**
+ * Sends inputs to a job. `predict` waits for the answer on a reply channel (no polling);
+ * `enqueue` writes BigDL-style and leaves the result for an OutputQueue.
+ */
+export class InputQueue {
+  readonly name: string;
+  private readonly producer: Producer;
+  private readonly serde: 'tensor' | 'bigdl';
+  private readonly defaultTimeoutMs: number;
+  private started: Promise<void> | undefined;
+  private workerSeenAt = 0;
+
+  constructor(private readonly options: InputQueueOptions = {}) {
+    this.name = options.name ?? 'serving_stream';
+    if (!JOB_NAME_PATTERN.test(this.name)) {
+      throw new CsError('CS_ERR_CLI_USAGE', `job name "${this.name}" must match [A-Za-z0-9_.-]{1,64}`);
+    }
+    this.serde = options.serde ?? 'tensor';
+    this.defaultTimeoutMs = options.timeoutMs ?? 30_000;
+    this.producer = new Producer({
+      redisUrl: redisUrlOf(options),
+      job: this.name,
+      caFile: options.caFile,
+      countWindow: 256,
+      ...(options.maxQueueLength === undefined ? {} : { maxQueueLength: options.maxQueueLength }),
+      ...(options.redisTimeoutMs === undefined ? {} : { redisTimeoutMs: options.redisTimeoutMs }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+  }
+
+  /** Connects (done by the first call otherwise). */
+  async connect(): Promise<void> {
+    this.started ??= this.producer.start();
+    await this.started;
+  }
+
+  /** Sends one request and waits for its result; throws PredictionError with the worker's reason. */
+  async predict(inputs: Inputs, options: PredictOptions = {}): Promise<PredictResult> {
+    await this.connect();
+    const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
+    await this.checkWorker(timeoutMs);
+    const prediction = await this.producer.submitRaw(this.encode(inputs), {
+      timeoutMs,
+      ...(options.uri === undefined ? {} : { uri: options.uri }),
+    });
+    switch (prediction.kind) {
+      case 'tensors':
+        return { kind: 'tensors', outputs: byName(prediction.outputs) };
+      case 'text':
+        return prediction;
+      case 'error':
+        throw new PredictionError(prediction.code, prediction.message);
+    }
+  }
+
+  /** Writes one entry with this uri; read the result with OutputQueue.query(uri). Returns the stream id. */
+  async enqueue(uri: string, inputs: Inputs): Promise<string> {
+    await this.connect();
+    const entry = this.encode(inputs);
+    const fields: (string | Buffer)[] = ['uri', uri];
+    if (entry.serde !== undefined) fields.push('serde', entry.serde);
+    fields.push('data', entry.data);
+    const max = this.options.maxQueueLength ?? 0;
+    if (max > 0 && (await this.producer.redis.xlen(this.name)) >= max) {
+      throw new CsError('CS_ERR_QUEUE_FULL', `the queue of job "${this.name}" is full (${max} entries); retry later`);
+    }
+    const id = await this.producer.redis.xadd(this.name, '*', ...fields);
+    return id ?? '';
+  }
+
+  async close(): Promise<void> {
+    await this.producer.stop();
+  }
+
+  private encode(inputs: Inputs): RawEntry {
+    const tensors = toNamedTensors(inputs);
+    if (this.serde === 'bigdl') return { serde: undefined, data: encodeBigdlInput(tensors) };
+    return { serde: TENSOR_SERDE, data: encodeTensorFrame(tensors) };
+  }
+
+  private async checkWorker(timeoutMs: number): Promise<void> {
+    const now = Date.now();
+    if (now - this.workerSeenAt < WORKER_CHECK_MS) return;
+    const deadline = now + timeoutMs;
+    for (;;) {
+      if ((await liveWorkers(this.producer.redis, this.name)).length > 0) {
+        this.workerSeenAt = Date.now();
+        return;
+      }
+      if (this.options.waitForWorker !== true || Date.now() > deadline) {
+        throw new CsError(
+          'CS_ERR_NO_WORKER',
+          `no live worker serves job "${this.name}"; start one (cluster-serving start) or pass waitForWorker: true`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
