@@ -320,6 +320,7 @@ export class Worker {
   ): void {
     const key = keys.stats(this.options.config.jobName);
     pipeline.hincrby(key, 'processed', answered);
+    pipeline.hincrby(key, `worker:${this.consumer}`, answered);
     if (runSizes.length > 0) pipeline.hincrby(key, 'batches', runSizes.length);
     for (const size of runSizes) pipeline.hincrby(key, `batch:${size}`, 1);
     for (const code of failures) pipeline.hincrby(key, `errors:${code}`, 1);

@@ -1,0 +1,110 @@
+/**
+ * npm run bench:core — the serving core against raw onnxruntime, in one run.
+ *
+ * Paths measured, each on a tiny MLP (4→3) and a generated CNN (~1 ms per batch-1 run):
+ *   raw        session.run in this process, batch 1, one intra-op thread
+ *   serving    InputQueue.predict → Redis → worker process → reply channel → InputQueue
+ * at concurrency 1 and 64, with one worker and with two.
+ *
+ * Cores (2 on the reference machine): with one worker, the worker has one core and this
+ * process (the client) and redis-server share the other; with two workers all four
+ * processes share both cores.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { InputQueue } from '../src/client/input-queue.js';
+import { writeModel } from '../test/fixtures/onnx-models.js';
+import { startRedis } from '../test/helpers/redis-server.js';
+import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { drive, printTable, summarise, type Figures } from './stats.js';
+
+const QUICK = process.argv.includes('--quick');
+const N1 = QUICK ? 500 : 3000;
+const N64 = QUICK ? 5000 : 30000;
+
+interface ModelCase {
+  readonly kind: 'mlp' | 'cnn';
+  readonly input: string;
+  readonly shape: number[];
+}
+
+const CASES: ModelCase[] = [
+  { kind: 'mlp', input: 'input', shape: [1, 4] },
+  { kind: 'cnn', input: 'image', shape: [1, 3, 32, 32] },
+];
+
+function sampleData(shape: readonly number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(i) * 0.5;
+  return data;
+}
+
+async function raw(path: string, c: ModelCase): Promise<Figures> {
+  const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const data = sampleData(c.shape);
+  const feeds = { [c.input]: new ort.Tensor('float32', data, c.shape) };
+  for (let i = 0; i < 200; i++) await session.run(feeds);
+  const total = c.kind === 'mlp' ? N64 : Math.min(N64, 5000);
+  const { latencies, seconds } = await drive(1, total, () => session.run(feeds));
+  await session.release();
+  return summarise(`${c.kind} raw session.run (1 process)`, 1, latencies, seconds);
+}
+
+async function serving(redisUrl: string, job: string, c: ModelCase, workers: number): Promise<Figures[]> {
+  const queue = new InputQueue({ redisUrl, name: job, timeoutMs: 60_000 });
+  const input = { [c.input]: { data: sampleData(c.shape), shape: c.shape } };
+  await drive(8, 500, () => queue.predict(input));
+  const rows: Figures[] = [];
+  const one = await drive(1, N1, () => queue.predict(input));
+  rows.push(summarise(`${c.kind} serving, ${workers} worker(s)`, 1, one.latencies, one.seconds));
+  const many = await drive(64, c.kind === 'mlp' ? N64 : Math.min(N64, 10000), () => queue.predict(input));
+  rows.push(summarise(`${c.kind} serving, ${workers} worker(s)`, 64, many.latencies, many.seconds));
+  await queue.close();
+  return rows;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:core on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`);
+  console.log('one worker: worker on one core, client + redis-server share the other; two workers: all share both\n');
+  const dir = await mkdtemp(join(tmpdir(), 'cs-bench-'));
+  const redis = await startRedis();
+  const rows: Figures[] = [];
+  const notes: string[] = [];
+  try {
+    for (const c of CASES) {
+      const path = await writeModel(dir, c.kind);
+      const rawRow = await raw(path, c);
+      rows.push(rawRow);
+      for (const count of [1, 2]) {
+        const job = `bench_${c.kind}_${count}`;
+        const config = await writeConfig({ modelPath: path, jobName: job, redisUrl: redis.url, maxBatchSize: 32 });
+        const started: WorkerProcess[] = [];
+        for (let i = 0; i < count; i++) started.push(await startWorker(config));
+        const [c1, c64] = await serving(redis.url, job, c, count);
+        for (const w of started) await w.stop();
+        if (c1 === undefined || c64 === undefined) continue;
+        rows.push(c1, c64);
+        if (count === 1 && c.kind === 'mlp') {
+          notes.push(`mlp added p50 at concurrency 1: ${(c1.p50Ms - rawRow.p50Ms).toFixed(3)} ms (target ≤ 0.5 ms)`);
+          notes.push(`mlp throughput at concurrency 64, one worker: ${c64.perSecond.toFixed(0)}/s (target ≥ 10,000/s)`);
+        }
+        if (c.kind === 'cnn') {
+          notes.push(
+            `cnn throughput at concurrency 64, ${count} worker(s): ${c64.perSecond.toFixed(0)}/s = ${((100 * c64.perSecond) / rawRow.perSecond).toFixed(0)}% of raw single-process${count === 1 ? ' (target ≥ 85%)' : ''}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  printTable(rows);
+  console.log('');
+  for (const n of notes) console.log(n);
+}
+
+await main();
