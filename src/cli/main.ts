@@ -1,5 +1,172 @@
-/** Placeholder entry until the CLI lands; replaced by the commander program. */
-export async function main(argv: string[], _invokedAs: string): Promise<void> {
-  process.stderr.write(`cluster-serving: command not available yet: ${argv.join(' ')}\n`);
-  process.exitCode = 2;
+import { Command, CommanderError, Option } from 'commander';
+import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+
+/**
+ * The `cluster-serving` program. Each subcommand lives in `commands/` and is imported only
+ * when it runs, so `list` does not pay for onnxruntime and `init` does not load ioredis.
+ * `invokedAs` names the binary in messages (the aliases map to start/shutdown/init).
+ */
+export async function main(argv: string[], invokedAs: string): Promise<void> {
+  const program = buildProgram(invokedAs);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    process.exitCode = reportError(error, invokedAs);
+  }
+}
+
+function buildProgram(invokedAs: string): Command {
+  const program = new Command('cluster-serving')
+    .description('Run trained ONNX models as a streaming inference service')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    });
+  if (invokedAs !== 'cluster-serving') program.name(invokedAs);
+
+  program
+    .command('init')
+    .description('write a commented config.yaml template (every key with its default)')
+    .argument('[dir]', 'directory to write config.yaml into', '.')
+    .option('--force', 'overwrite an existing config.yaml', false)
+    .action(async (dir: string, options: { force: boolean }) => {
+      const { runInit } = await import('./commands/init.js');
+      process.exitCode = await runInit({ dir, force: options.force });
+    });
+
+  program
+    .command('start')
+    .description('start the job described by config.yaml and return once it serves')
+    .option('-c, --config <path>', 'config file', 'config.yaml')
+    .option('--foreground', 'keep everything attached; Ctrl-C stops it all', false)
+    .addOption(
+      new Option('--timeout <seconds>', 'give up when the job is not ready after this long').default('120'),
+    )
+    .option('--json', 'print the started job as JSON', false)
+    .action(async (options: { config: string; foreground: boolean; timeout: string; json: boolean }) => {
+      const { runStart } = await import('./commands/start.js');
+      process.exitCode = await runStart({
+        configPath: options.config,
+        foreground: options.foreground,
+        timeoutMs: secondsOption('--timeout', options.timeout) * 1000,
+        json: options.json,
+      });
+    });
+
+  program
+    .command('list')
+    .description('jobs of this home: state, workers, figures')
+    .option('--all', 'include stopped, cancelled and failed jobs', false)
+    .option('--json', 'stable JSON for scripts', false)
+    .action(async (options: { all: boolean; json: boolean }) => {
+      const { runList } = await import('./commands/list.js');
+      process.exitCode = await runList(options);
+    });
+
+  program
+    .command('stop')
+    .description('stop a job once what is queued now is answered')
+    .argument('<job>', 'job name or id')
+    .option('--drain-timeout <seconds>', 'stop waiting for queued entries after this long', '30')
+    .action(async (job: string, options: { drainTimeout: string }) => {
+      const { runStop } = await import('./commands/stop.js');
+      process.exitCode = await runStop({
+        target: job,
+        drainTimeoutMs: secondsOption('--drain-timeout', options.drainTimeout) * 1000,
+      });
+    });
+
+  program
+    .command('cancel')
+    .description("stop a job's processes now; unprocessed entries stay in the stream")
+    .argument('<job>', 'job name or id')
+    .action(async (job: string) => {
+      const { runCancel } = await import('./commands/cancel.js');
+      process.exitCode = await runCancel({ target: job });
+    });
+
+  program
+    .command('shutdown')
+    .description('stop every job, frontend and the managed Redis, then the supervisor')
+    .action(async () => {
+      const { runShutdown } = await import('./commands/shutdown.js');
+      process.exitCode = await runShutdown();
+    });
+
+  program
+    .command('logs')
+    .description("show a job's process logs")
+    .argument('<job>', 'job name or id')
+    .option('-f, --follow', 'keep printing new lines', false)
+    .action(async (job: string, options: { follow: boolean }) => {
+      const { runLogs } = await import('./commands/logs.js');
+      process.exitCode = await runLogs({ target: job, follow: options.follow });
+    });
+
+  program
+    .command('worker')
+    .description('run one worker in the foreground (containers, other machines)')
+    .option('-c, --config <path>', 'config file', 'config.yaml')
+    .option('--redis <url>', 'Redis to serve from, instead of the config redisUrl')
+    .option('--log-file <path>', 'write JSON logs to this file instead of standard error')
+    .action(async (options: { config: string; redis?: string; logFile?: string }) => {
+      const { runWorkerCommand } = await import('./commands/worker.js');
+      process.exitCode = await runWorkerCommand(options);
+    });
+
+  program
+    .command('http')
+    .description('run one HTTP frontend in the foreground')
+    .option('-c, --config <path>', 'serve the job of this config file (its http: section)')
+    .option('--log-file <path>', 'write JSON logs to this file instead of standard error')
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .helpOption(
+      '--help',
+      'frontend options: --interface --port --redisHost --redisPort --redisUrl --redisInputQueue ...',
+    )
+    .action(async (options: { config?: string; logFile?: string }, command: Command) => {
+      const { runHttpCommand } = await import('./commands/http.js');
+      process.exitCode = await runHttpCommand({ ...options, rest: command.args });
+    });
+
+  return program;
+}
+
+function secondsOption(flag: string, value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new CsError(
+      'CS_ERR_CLI_USAGE',
+      `${flag} expects a positive number of seconds, received "${value}"`,
+    );
+  }
+  return seconds;
+}
+
+/** Prints one readable line for a failure and returns the exit code it stands for. */
+function reportError(error: unknown, invokedAs: string): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (or the help text).
+    return error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.exitCode === 0
+      ? 0
+      : 2;
+  }
+  if (isCsError(error)) {
+    process.stderr.write(`${invokedAs}: ${error.message} [${error.code}]\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`${invokedAs}: unexpected error: ${reasonOf(error)}\n`);
+  if (
+    error instanceof Error &&
+    error.stack !== undefined &&
+    process.env['CLUSTER_SERVING_DEBUG'] !== undefined
+  ) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  return 1;
 }

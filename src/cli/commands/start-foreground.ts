@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+import { CsError } from '../../errors/registry.js';
+import { createLogger } from '../../logging/logger.js';
+import { hostSupervisor } from '../../supervisor/host.js';
+import { isActive } from '../../supervisor/job-record.js';
+import type { Supervisor } from '../../supervisor/supervisor.js';
+import { createProgress } from '../progress.js';
+import { renderStarted } from '../render.js';
+import { currentHome } from '../supervisor-link.js';
+
+export interface ForegroundOptions {
+  readonly configPath: string;
+  readonly timeoutMs: number;
+  readonly json: boolean;
+}
+
+/**
+ * `start --foreground`: this process is the supervisor (the socket works, so `list` and
+ * `stop` from another terminal do too). Ctrl-C or SIGTERM stops everything and returns.
+ */
+export async function runForeground(options: ForegroundOptions): Promise<number> {
+  const paths = currentHome();
+  const logger = createLogger({
+    file: join(paths.logsDir, 'supervisor.log'),
+    bindings: { component: 'supervisor' },
+  });
+  const stop = new AbortController();
+  const host = await hostSupervisor({
+    paths,
+    logger,
+    marker: process.argv[1] ?? 'cluster-serving',
+    onShutdownRequested: () => stop.abort(),
+  });
+  if (host === undefined) {
+    throw new CsError(
+      'CS_ERR_CLI_USAGE',
+      `a supervisor already runs for ${paths.home}; use start without --foreground, or set CLUSTER_SERVING_HOME to another directory`,
+    );
+  }
+  const onSignal = (): void => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = createProgress();
+  try {
+    let job;
+    try {
+      job = await host.supervisor.startJob(options.configPath, options.timeoutMs, {
+        progress: (step, message) => progress.step({ type: 'progress', step, message }),
+        signal: stop.signal,
+      });
+    } catch (error) {
+      progress.done(false);
+      throw error;
+    }
+    progress.done(true);
+    process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : renderStarted(job));
+    process.stderr.write('running in the foreground; press Ctrl-C to stop\n');
+    const code = await waitUntilStopped(host.supervisor, job.id, stop.signal);
+    process.stderr.write(code === 0 ? 'stopping...\n' : '');
+    return code;
+  } finally {
+    await host.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    logger.flush();
+  }
+}
+
+/** 0 on Ctrl-C/SIGTERM/shutdown; 1 when the job ends by itself (failed, or stopped from elsewhere). */
+async function waitUntilStopped(supervisor: Supervisor, id: string, signal: AbortSignal): Promise<number> {
+  while (!signal.aborted) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+    if (signal.aborted) break;
+    const job = supervisor.record(id);
+    if (job === undefined || !isActive(job.state)) {
+      const why = job?.lastError ?? `it is ${job?.state ?? 'gone'}`;
+      process.stderr.write(`job ${job?.name ?? id} ended: ${why}\n`);
+      return job?.state === 'failed' ? 1 : 0;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,92 @@
+import { basename } from 'node:path';
+import type { ListedJob } from '../supervisor/job-record.js';
+
+/** `1h02m`, `3m05s`, `42s`. */
+export function formatUptime(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+function figure(value: number | null): string {
+  return value === null ? '-' : String(value);
+}
+
+export function workersCell(job: ListedJob): string {
+  const { ready, total, remote } = job.workers;
+  return remote > 0 ? `${ready}/${total} (${remote} remote)` : `${ready}/${total}`;
+}
+
+/** A readable table; failed jobs get their last error on a line below. */
+export function renderJobTable(jobs: readonly ListedJob[]): string {
+  const header = [
+    'ID',
+    'NAME',
+    'STATE',
+    'WORKERS',
+    'RESTARTS',
+    'PROCESSED',
+    'QUEUED',
+    'IN FLIGHT',
+    'UPTIME',
+    'MODEL',
+    'REDIS',
+    'HTTP',
+  ];
+  const rows = jobs.map((job) => [
+    job.id,
+    job.name,
+    job.state,
+    workersCell(job),
+    String(job.restarts),
+    figure(job.processed),
+    figure(job.queued),
+    figure(job.inFlight),
+    formatUptime(job.uptimeSeconds),
+    basename(job.model),
+    job.redisManaged ? `${job.redis} (managed)` : job.redis,
+    job.http ?? '-',
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  for (const job of jobs) {
+    if (job.state === 'failed' && job.lastError !== null)
+      out.push(`${job.name} (${job.id}) failed: ${job.lastError}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** What `start` prints once the job serves: where it is and what to do next. */
+export function renderStarted(job: ListedJob): string {
+  const lines = [
+    `job ${job.name} (id ${job.id}) is serving`,
+    `  workers: ${workersCell(job)} ready`,
+    `  model:   ${job.model}`,
+    `  redis:   ${job.redis}${job.redisManaged ? ' (started by cluster-serving)' : ''}`,
+  ];
+  if (job.http !== null) lines.push(`  http:    ${job.http}`);
+  lines.push('');
+  if (job.http !== null) {
+    lines.push(
+      `send a request: curl -X POST ${job.http.replace(/\/$/, '')}/predict -H 'content-type: application/json' -d '{"instances":[{...}]}'`,
+    );
+  } else {
+    lines.push(
+      `send a request: new InputQueue({ redisUrl: '${job.redis}', name: '${job.name}' }).predict(...)`,
+    );
+  }
+  lines.push(`see it:         cluster-serving list`);
+  lines.push(`stop it:        cluster-serving stop ${job.name}    (now: cluster-serving cancel ${job.name})`);
+  return `${lines.join('\n')}\n`;
+}

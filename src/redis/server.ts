@@ -1,0 +1,165 @@
+import { accessSync, constants } from 'node:fs';
+import { createConnection } from 'node:net';
+import { delimiter, join } from 'node:path';
+import { CsError, reasonOf } from '../errors/registry.js';
+import { createRedis, redactUrl } from './connection.js';
+
+/** Oldest Redis we run against: XAUTOCLAIM's final form and XADD's NOMKSTREAM arrived in 6.2. */
+export const MIN_REDIS_VERSION: readonly [number, number] = [6, 2];
+
+export interface RedisEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+}
+
+/** Reads `redis://[:password@]host:port` or `rediss://...` (the form the config loader normalises to). */
+export function parseRedisUrl(url: string): RedisEndpoint {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.includes('://') ? url : `redis://${url}`);
+  } catch {
+    throw new CsError('CS_ERR_CONFIG_INVALID', `redisUrl "${url}" is not host:port or redis://host:port`);
+  }
+  const port = parsed.port === '' ? 6379 : Number(parsed.port);
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+    tls: parsed.protocol === 'rediss:',
+  };
+}
+
+export function isLocalHost(host: string): boolean {
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1';
+}
+
+/**
+ * What answers at an address:
+ * - `absent`: nothing listens (connection refused);
+ * - `redis`: a Redis server (it may still want a password);
+ * - `other`: something listens and is not Redis, or does not answer in time.
+ */
+export type ProbeResult =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'redis'; readonly needsAuth: boolean }
+  | { readonly kind: 'other'; readonly detail: string };
+
+/** An inline `PING` on a raw socket: tells Redis from anything else without a client library's retries. */
+export function probeAddress(host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    let reply = '';
+    const done = (result: ProbeResult): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(
+      () => done({ kind: 'other', detail: `no Redis answer within ${timeoutMs} ms` }),
+      timeoutMs,
+    );
+    socket.setEncoding('latin1');
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ECONNREFUSED' || error.code === 'EADDRNOTAVAIL') done({ kind: 'absent' });
+      else done({ kind: 'other', detail: error.code ?? error.message });
+    });
+    socket.on('close', () => done({ kind: 'other', detail: 'closed the connection without a Redis answer' }));
+    socket.on('data', (chunk: string) => {
+      reply += chunk;
+      if (!reply.includes('\r\n')) {
+        if (reply.length > 256) done({ kind: 'other', detail: 'answered something that is not Redis' });
+        return;
+      }
+      if (reply.startsWith('+PONG')) done({ kind: 'redis', needsAuth: false });
+      else if (/^-(NOAUTH|WRONGPASS|ERR AUTH)/.test(reply)) done({ kind: 'redis', needsAuth: true });
+      else done({ kind: 'other', detail: `answered "${reply.split('\r\n')[0]?.slice(0, 60) ?? ''}"` });
+    });
+  });
+}
+
+/** Version of the Redis at `url` (INFO server), failing with CS_ERR_REDIS_VERSION below 6.2. */
+export async function checkRedisVersion(url: string, timeoutMs: number, caFile?: string): Promise<string> {
+  const redis = createRedis({ url, timeoutMs, caFile, role: 'producer', name: 'cluster-serving-supervisor' });
+  let info: string;
+  try {
+    await redis.connect();
+    info = await redis.info('server');
+  } catch (error) {
+    throw new CsError(
+      'CS_ERR_REDIS_UNAVAILABLE',
+      `cannot query Redis at ${redactUrl(url)}: ${reasonOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  } finally {
+    redis.disconnect();
+  }
+  const version = parseRedisVersion(info);
+  if (version === undefined || !versionAtLeast(version, MIN_REDIS_VERSION)) {
+    throw new CsError(
+      'CS_ERR_REDIS_VERSION',
+      `Redis at ${redactUrl(url)} is version ${version ?? 'unknown'}; cluster-serving needs Redis ${MIN_REDIS_VERSION.join('.')} or newer: upgrade it, or point redisUrl at a newer one`,
+    );
+  }
+  return version;
+}
+
+export function parseRedisVersion(info: string): string | undefined {
+  return /^redis_version:([0-9][^\r\n]*)/m.exec(info)?.[1]?.trim();
+}
+
+export function versionAtLeast(version: string, minimum: readonly [number, number]): boolean {
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  if (Number.isNaN(major) || Number.isNaN(minor)) return false;
+  return major > minimum[0] || (major === minimum[0] && minor >= minimum[1]);
+}
+
+/** The `redis-server` on PATH, or CS_ERR_REDIS_NOT_INSTALLED with how to install it. */
+export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string {
+  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  throw new CsError(
+    'CS_ERR_REDIS_NOT_INSTALLED',
+    'redis-server is not on PATH; install Redis 6.2 or newer (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis) or set redisUrl to a Redis that runs',
+  );
+}
+
+export interface RedisServerOptions {
+  readonly port: number;
+  readonly maxmemory: string;
+  readonly password: string | undefined;
+}
+
+/** A Redis for one home: loopback only, nothing on disk, refuses writes instead of evicting entries. */
+export function redisServerArgs(options: RedisServerOptions): string[] {
+  const args = [
+    '--port',
+    String(options.port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory',
+    options.maxmemory,
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+  ];
+  if (options.password !== undefined) args.push('--requirepass', options.password);
+  return args;
+}

@@ -1,0 +1,33 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Every file the supervisor of one home uses; one supervisor per home, so homes never collide. */
+export interface HomePaths {
+  readonly home: string;
+  /** JSON-lines control socket; its file permissions are the access control. */
+  readonly socket: string;
+  readonly pidFile: string;
+  readonly stateFile: string;
+  readonly logsDir: string;
+}
+
+/** `$CLUSTER_SERVING_HOME`, else `~/.cluster-serving`. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env['CLUSTER_SERVING_HOME'];
+  return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : join(homedir(), '.cluster-serving'));
+}
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    socket: join(home, 'supervisor.sock'),
+    pidFile: join(home, 'supervisor.pid'),
+    stateFile: join(home, 'state.json'),
+    logsDir: join(home, 'logs'),
+  };
+}
+
+/** The built file a process entry runs, relative to this module once compiled into dist/supervisor/. */
+export function entryFile(entry: 'supervisor' | 'worker' | 'frontend'): string {
+  return new URL(`../${entry}/main.js`, import.meta.url).pathname;
+}

@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import type { Logger } from '../logging/logger.js';
+import { sendRequest } from './control-client.js';
+import { ControlServer } from './control-server.js';
+import type { HomePaths } from './home.js';
+import { isOurProcess, processStartTime } from './process-identity.js';
+import type { RestartPolicyOptions } from './restart-policy.js';
+import { readIdentity, removeFiles, type Identity } from './state-store.js';
+import { Supervisor } from './supervisor.js';
+
+export interface HostOptions {
+  readonly paths: HomePaths;
+  readonly logger: Logger;
+  /** A substring of this process's command line, recorded so a later `shutdown` can recognise it. */
+  readonly marker: string;
+  /** Called after a `shutdown` request was answered; the process entry then calls `close()` and exits. */
+  readonly onShutdownRequested: () => void;
+  readonly restartPolicy?: RestartPolicyOptions;
+}
+
+export interface SupervisorHost {
+  readonly supervisor: Supervisor;
+  /** Stops every job and the managed Redis (if not done yet), the socket, and removes pid/state files. */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes this process the supervisor of a home: claims `supervisor.pid`, reaps what a dead
+ * predecessor left, and serves the control socket. Resolves to `undefined` when another live
+ * supervisor already owns the home.
+ */
+export async function hostSupervisor(options: HostOptions): Promise<SupervisorHost | undefined> {
+  const { paths, logger } = options;
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.logsDir, { recursive: true });
+  const identity: Identity = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid),
+    marker: options.marker,
+  };
+  if (!(await claimPidFile(paths, identity))) return undefined;
+
+  const supervisor = new Supervisor({
+    paths,
+    logger,
+    identity,
+    ...(options.restartPolicy === undefined ? {} : { restartPolicy: options.restartPolicy }),
+  });
+  let shutdownDone = false;
+  const server = new ControlServer(
+    paths.socket,
+    async (request, context) => {
+      const result = await supervisor.handle(request, context);
+      if (request.type === 'shutdown') {
+        shutdownDone = true;
+        // Answer first; the entry closes the socket and exits right after.
+        setImmediate(options.onShutdownRequested);
+      }
+      return result;
+    },
+    logger,
+  );
+  try {
+    await supervisor.open();
+    await server.listen();
+  } catch (error) {
+    await removeFiles(paths.pidFile);
+    throw error;
+  }
+  logger.info({ home: paths.home }, 'supervisor ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    supervisor,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        if (!shutdownDone)
+          await supervisor.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown'));
+        await server.close().catch(() => undefined);
+        await removeFiles(paths.pidFile, paths.stateFile, paths.socket);
+        logger.info('supervisor stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Creates the pid file exclusively. An existing one is honoured only when its process is
+ * verifiably a live supervisor (pid, start time, command line) that answers on the socket
+ * or is still starting; otherwise it is stale and replaced.
+ */
+async function claimPidFile(paths: HomePaths, identity: Identity): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    try {
+      const handle = await open(paths.pidFile, 'wx', 0o600);
+      await handle.writeFile(`${JSON.stringify(identity)}\n`);
+      await handle.close();
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const existing = await readIdentity(paths.pidFile);
+    if (existing !== undefined && existing.pid !== process.pid && isOurProcess(existing)) {
+      const answers = await sendRequest(paths.socket, { type: 'ping' }, { timeoutMs: 2000 }).then(
+        () => true,
+        () => false,
+      );
+      if (answers || attempt === 0) return false;
+    }
+    await rm(paths.pidFile, { force: true });
+  }
+  return false;
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * A job's life, as the supervisor and `list` report it:
+ * - `starting`: Redis checked, processes launched, not every worker has warmed up yet;
+ * - `running`: every local worker reported ready once (restarts keep it running);
+ * - `stopping`: `stop` sent the drain message, or `cancel` is terminating the processes;
+ * - `stopped`: drained and exited after `stop`;
+ * - `cancelled`: processes ended by `cancel` or `shutdown`; unprocessed entries stay queued;
+ * - `failed`: could not start, or crashed too often; `lastError` says why.
+ */
+export const JOB_STATES = ['starting', 'running', 'stopping', 'stopped', 'cancelled', 'failed'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export function isActive(state: JobState): boolean {
+  return state === 'starting' || state === 'running' || state === 'stopping';
+}
+
+/**
+ * One child process slot: worker n of the job, or its frontend. `pid` and `startTime`
+ * (the kernel's start time of that pid) let a later `shutdown` recognise the process even
+ * after the supervisor died, without trusting a pid that may have been reused.
+ */
+export const processRecordSchema = z.object({
+  role: z.enum(['worker', 'frontend']),
+  slot: z.number().int(),
+  pid: z.number().int().nullable(),
+  startTime: z.string().nullable(),
+  state: z.enum(['launching', 'loading', 'warming', 'ready', 'backoff', 'exited']),
+  restarts: z.number().int(),
+  consumer: z.string().nullable(),
+  logFile: z.string(),
+});
+export type ProcessRecord = z.infer<typeof processRecordSchema>;
+
+export const jobRecordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(JOB_STATES),
+  configPath: z.string(),
+  modelPath: z.string(),
+  redisUrl: z.string(),
+  httpUrl: z.string().nullable(),
+  modelParallelism: z.number().int(),
+  processes: z.array(processRecordSchema),
+  restarts: z.number().int(),
+  lastError: z.string().nullable(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+});
+export type JobRecord = z.infer<typeof jobRecordSchema>;
+
+/** A redis-server this home started (and will stop). */
+export const redisRecordSchema = z.object({
+  port: z.number().int(),
+  url: z.string(),
+  pid: z.number().int().nullable(),
+  startTime: z.string().nullable(),
+  logFile: z.string(),
+});
+export type RedisRecord = z.infer<typeof redisRecordSchema>;
+
+/** `<home>/state.json`. */
+export const stateFileSchema = z.object({
+  supervisorPid: z.number().int(),
+  supervisorStartTime: z.string().nullable(),
+  jobs: z.array(jobRecordSchema),
+  redis: z.array(redisRecordSchema),
+});
+export type StateFile = z.infer<typeof stateFileSchema>;
+
+/** A job as `list` shows it: the supervisor's record plus the shared figures from Redis. */
+export const listedJobSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(JOB_STATES),
+  workers: z.object({
+    ready: z.number().int(),
+    total: z.number().int(),
+    localReady: z.number().int(),
+    localTotal: z.number().int(),
+    remote: z.number().int(),
+  }),
+  restarts: z.number().int(),
+  model: z.string(),
+  redis: z.string(),
+  redisManaged: z.boolean(),
+  http: z.string().nullable(),
+  processed: z.number().nullable(),
+  queued: z.number().nullable(),
+  inFlight: z.number().nullable(),
+  startedAt: z.string(),
+  uptimeSeconds: z.number().nullable(),
+  lastError: z.string().nullable(),
+  configPath: z.string(),
+});
+export type ListedJob = z.infer<typeof listedJobSchema>;

@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import { redactUrl } from '../redis/connection.js';
+import { liveWorkers, readQueueState, readStats } from '../redis/job-state.js';
+import { isActive, type JobRecord, type ListedJob } from './job-record.js';
+
+export interface JobViewInput {
+  readonly record: JobRecord;
+  /** Where the shared figures are read; undefined or unreachable → the figures are null. */
+  readonly redis: Redis | undefined;
+  readonly redisManaged: boolean;
+  readonly localReady: number;
+  /** Consumers of our own workers, so the others that heartbeat for this job count as remote. */
+  readonly localConsumers: readonly string[];
+  readonly now?: number;
+}
+
+/** A job as `list` shows it: the supervisor's record plus the figures every host sees in Redis. */
+export async function describeJob(input: JobViewInput): Promise<ListedJob> {
+  const { record } = input;
+  const now = input.now ?? Date.now();
+  const figures = input.redis === undefined ? undefined : await readFigures(input.redis, record.name, now);
+  const local = new Set(input.localConsumers);
+  const remote = figures === undefined ? 0 : figures.live.filter((consumer) => !local.has(consumer)).length;
+  const active = isActive(record.state);
+  const localTotal = active ? record.modelParallelism : 0;
+  return {
+    id: record.id,
+    name: record.name,
+    state: record.state,
+    workers: {
+      ready: input.localReady + remote,
+      total: localTotal + remote,
+      localReady: input.localReady,
+      localTotal,
+      remote,
+    },
+    restarts: record.restarts,
+    model: record.modelPath,
+    redis: redactUrl(record.redisUrl),
+    redisManaged: input.redisManaged,
+    http: active ? record.httpUrl : null,
+    processed: figures?.processed ?? null,
+    queued: figures?.queued ?? null,
+    inFlight: figures?.inFlight ?? null,
+    startedAt: new Date(record.startedAt).toISOString(),
+    uptimeSeconds: active ? Math.max(0, Math.round((now - record.startedAt) / 1000)) : null,
+    lastError: record.lastError,
+    configPath: record.configPath,
+  };
+}
+
+interface Figures {
+  readonly live: string[];
+  readonly processed: number;
+  readonly queued: number;
+  readonly inFlight: number;
+}
+
+async function readFigures(redis: Redis, job: string, now: number): Promise<Figures | undefined> {
+  try {
+    const [live, stats, queue] = await Promise.all([
+      liveWorkers(redis, job, now),
+      readStats(redis, job),
+      readQueueState(redis, job),
+    ]);
+    return {
+      live: live.map((worker) => worker.consumer),
+      processed: stats.processed,
+      queued: queue.queued,
+      inFlight: queue.inFlight,
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,305 @@
+import { join } from 'node:path';
+import type { ServingConfig } from '../config/types.js';
+import { CsError, isErrorCode, type ErrorCode } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { parseChildMessage, type DrainMessage } from './child-messages.js';
+import type { RequestContext } from './control-server.js';
+import { entryFile } from './home.js';
+import type { JobRecord, JobState, ProcessRecord } from './job-record.js';
+import { tailLines } from './log-tail.js';
+import { ManagedChild, type ChildExit } from './managed-child.js';
+import { assertPortFree } from './port-check.js';
+import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+
+export interface JobOptions {
+  readonly id: string;
+  readonly config: ServingConfig;
+  readonly configPath: string;
+  readonly logsDir: string;
+  readonly logger: Logger;
+  /** Called whenever the record changes, so state.json follows. */
+  readonly onChange: () => void;
+  readonly restartPolicy?: RestartPolicyOptions;
+}
+
+/** One child process of the job: its record, the current process, its own crash budget. */
+interface Slot {
+  readonly record: ProcessRecord;
+  readonly policy: RestartPolicy;
+  child: ManagedChild | undefined;
+  fatal: { code: string; message: string } | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const CANCEL_GRACE_MS = 3000;
+const FRONTEND_GRACE_MS = 10_000;
+
+/** A job: `modelParallelism` workers (and a frontend when config.yaml has `http:`), supervised. */
+export class Job {
+  readonly record: JobRecord;
+  private readonly slots: Slot[];
+  private readonly logger: Logger;
+  private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  private progress: RequestContext['progress'] = () => undefined;
+  /** Set once stop/cancel/failure began: exits are then expected, never restarted. */
+  private ending = false;
+
+  constructor(private readonly options: JobOptions) {
+    const { config, id } = options;
+    this.logger = options.logger.child({ job: config.jobName, jobId: id });
+    const slot = (role: ProcessRecord['role'], index: number): Slot => ({
+      record: {
+        role,
+        slot: index,
+        pid: null,
+        startTime: null,
+        state: 'launching',
+        restarts: 0,
+        consumer: null,
+        logFile: join(
+          options.logsDir,
+          `${config.jobName}-${id}.${role === 'worker' ? `worker-${index}` : 'http'}.log`,
+        ),
+      },
+      policy: new RestartPolicy(options.restartPolicy ?? DEFAULT_RESTART_POLICY),
+      child: undefined,
+      fatal: undefined,
+      timer: undefined,
+    });
+    this.slots = Array.from({ length: config.modelParallelism }, (_, i) => slot('worker', i + 1));
+    if (config.http !== undefined) this.slots.push(slot('frontend', 1));
+    this.record = {
+      id,
+      name: config.jobName,
+      state: 'starting',
+      configPath: options.configPath,
+      modelPath: config.modelPath,
+      redisUrl: config.redisUrl,
+      httpUrl: null,
+      modelParallelism: config.modelParallelism,
+      processes: this.slots.map((s) => s.record),
+      restarts: 0,
+      lastError: null,
+      startedAt: Date.now(),
+      endedAt: null,
+    };
+  }
+
+  get state(): JobState {
+    return this.record.state;
+  }
+
+  /** Consumer names of this job's local workers that are serving now. */
+  localConsumers(): string[] {
+    return this.slots.flatMap((s) =>
+      s.record.consumer !== null && s.child?.running === true ? [s.record.consumer] : [],
+    );
+  }
+
+  localReady(): number {
+    return this.slots.filter(
+      (s) => s.record.role === 'worker' && s.record.state === 'ready' && s.child?.running === true,
+    ).length;
+  }
+
+  /** Resolves once every process reported ready; otherwise stops what it launched and throws the reason. */
+  async start(context: RequestContext, timeoutMs: number): Promise<void> {
+    this.progress = context.progress;
+    const ready = new Promise<void>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+    });
+    const timer = setTimeout(() => this.failStart(this.timeoutError(timeoutMs)), timeoutMs);
+    const onAbort = (): void =>
+      this.failStart(new CsError('CS_ERR_JOB_FAILED', 'start was interrupted (the CLI went away)'));
+    context.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const http = this.options.config.http;
+      if (http !== undefined) await assertPortFree(http.interface, http.port, 'the HTTP frontend');
+      for (const slot of this.slots) await this.launch(slot);
+      await ready;
+      this.setState('running');
+    } catch (error) {
+      if (this.record.state === 'starting') {
+        this.ending = true;
+        this.record.lastError = error instanceof Error ? error.message : String(error);
+        await this.terminateAll(CANCEL_GRACE_MS);
+        this.finish('failed');
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onAbort);
+      this.startWaiter = undefined;
+      this.progress = () => undefined;
+    }
+  }
+
+  /** Graceful: workers answer what is in the stream up to `untilId`, then exit; bounded by the drain timeout. */
+  async stop(untilId: string, drainTimeoutMs: number): Promise<void> {
+    if (this.record.state === 'starting') return this.cancel();
+    this.beginEnding();
+    const drain: DrainMessage = { type: 'drain', untilId, timeoutMs: drainTimeoutMs };
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const child = slot.child;
+        if (child === undefined || !child.running) return;
+        if (slot.record.role === 'frontend') await child.terminate(FRONTEND_GRACE_MS);
+        else if (child.send(drain)) await child.waitOrKill(drainTimeoutMs + 5000);
+        else await child.terminate(CANCEL_GRACE_MS);
+      }),
+    );
+    this.finish('stopped');
+  }
+
+  /** Immediate: SIGTERM (each worker finishes its current batch), SIGKILL after a short grace. */
+  async cancel(): Promise<void> {
+    this.failStart(new CsError('CS_ERR_JOB_FAILED', 'the job was cancelled while starting'));
+    this.beginEnding();
+    await this.terminateAll(CANCEL_GRACE_MS);
+    this.finish('cancelled');
+  }
+
+  private beginEnding(): void {
+    this.ending = true;
+    this.setState('stopping');
+    for (const slot of this.slots) clearTimeout(slot.timer);
+  }
+
+  private finish(state: JobState): void {
+    this.record.endedAt = Date.now();
+    this.setState(state);
+  }
+
+  private async launch(slot: Slot): Promise<void> {
+    const { record } = slot;
+    const args = [
+      entryFile(record.role === 'worker' ? 'worker' : 'frontend'),
+      '--config',
+      this.options.configPath,
+    ];
+    args.push('--log-file', record.logFile);
+    const child = await ManagedChild.spawn({
+      command: process.execPath,
+      args,
+      logFile: record.logFile,
+      ipc: true,
+    });
+    slot.child = child;
+    slot.fatal = undefined;
+    record.pid = child.pid;
+    record.startTime = child.startTime;
+    record.state = 'launching';
+    record.consumer = null;
+    this.logger.info({ role: record.role, slot: record.slot, pid: child.pid }, 'process launched');
+    this.options.onChange();
+    child.onMessage((value) => this.onMessage(slot, value));
+    void child.exited.then((exit) => this.onExit(slot, child, exit));
+  }
+
+  private onMessage(slot: Slot, value: unknown): void {
+    const message = parseChildMessage(value);
+    if (message === undefined) return;
+    if (message.type === 'fatal') {
+      slot.fatal = { code: message.code, message: message.message };
+      return;
+    }
+    const { record } = slot;
+    record.state = message.state;
+    if (message.consumer !== undefined) record.consumer = message.consumer;
+    if (record.role === 'frontend' && message.url !== undefined) this.record.httpUrl = message.url;
+    this.options.onChange();
+    const who =
+      record.role === 'worker'
+        ? `worker ${record.slot}/${this.options.config.modelParallelism}`
+        : 'HTTP frontend';
+    if (record.role === 'frontend') this.progress('http', `${who} listening on ${message.url ?? '?'}`);
+    else if (message.state === 'loading') this.progress('loading', `${who}: loading the model`);
+    else if (message.state === 'warming') this.progress('warming', `${who}: warming up`);
+    else this.progress('ready', `${who}: ready`);
+    if (this.slots.every((s) => s.record.state === 'ready')) this.startWaiter?.resolve();
+  }
+
+  private async onExit(slot: Slot, child: ManagedChild, exit: ChildExit): Promise<void> {
+    if (slot.child !== child) return;
+    slot.record.state = 'exited';
+    this.options.onChange();
+    if (this.ending) return;
+    const reason = await this.exitReason(slot, exit);
+    this.logger.warn(
+      { role: slot.record.role, slot: slot.record.slot, ...exit, reason },
+      'process exited unexpectedly',
+    );
+    this.record.lastError = reason;
+    if (this.record.state === 'starting' && exit.code === 1) {
+      this.failStart(new CsError(fatalCode(slot.fatal?.code), reason));
+      return;
+    }
+    const decision = slot.policy.onCrash();
+    if (decision.action === 'give-up') {
+      const message = `${describe(slot.record)} crashed ${slot.policy.recentCrashes} times in a row; last error: ${reason}`;
+      if (this.record.state === 'starting') this.failStart(new CsError('CS_ERR_JOB_FAILED', message));
+      else await this.fail(message);
+      return;
+    }
+    slot.record.state = 'backoff';
+    slot.record.restarts += 1;
+    this.record.restarts += 1;
+    this.options.onChange();
+    slot.timer = setTimeout(() => {
+      if (this.ending) return;
+      this.launch(slot).catch((error: unknown) => {
+        void this.fail(
+          `cannot restart ${describe(slot.record)}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
+    }, decision.delayMs);
+  }
+
+  private async fail(message: string): Promise<void> {
+    this.logger.error({ reason: message }, 'job failed');
+    this.record.lastError = message;
+    this.beginEnding();
+    await this.terminateAll(CANCEL_GRACE_MS);
+    this.finish('failed');
+  }
+
+  private failStart(error: Error): void {
+    this.startWaiter?.reject(error);
+    this.startWaiter = undefined;
+  }
+
+  private async terminateAll(graceMs: number): Promise<void> {
+    for (const slot of this.slots) clearTimeout(slot.timer);
+    await Promise.all(this.slots.map((slot) => slot.child?.terminate(graceMs)));
+  }
+
+  private async exitReason(slot: Slot, exit: ChildExit): Promise<string> {
+    const who = describe(slot.record);
+    if (slot.fatal !== undefined) return `${who}: ${slot.fatal.message}`;
+    const how =
+      exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? '?'}`;
+    const tail = await tailLines(slot.record.logFile, 3);
+    return tail.length === 0 ? `${who} ${how}` : `${who} ${how}: ${tail.join(' | ')}`;
+  }
+
+  private timeoutError(timeoutMs: number): CsError {
+    const states = this.slots.map((s) => `${describe(s.record)} ${s.record.state}`).join(', ');
+    return new CsError(
+      'CS_ERR_START_TIMEOUT',
+      `job ${this.record.name} was not ready after ${Math.round(timeoutMs / 1000)} s (${states}); see cluster-serving logs ${this.record.id}, or give it more time with --timeout`,
+    );
+  }
+
+  private setState(state: JobState): void {
+    this.record.state = state;
+    this.options.onChange();
+  }
+}
+
+function describe(record: ProcessRecord): string {
+  return record.role === 'worker' ? `worker ${record.slot}` : 'HTTP frontend';
+}
+
+function fatalCode(code: string | undefined): ErrorCode {
+  return code !== undefined && isErrorCode(code) ? code : 'CS_ERR_JOB_FAILED';
+}

@@ -1,0 +1,47 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../logging/logger.js';
+import { homePaths, resolveHome } from './home.js';
+import { hostSupervisor } from './host.js';
+
+/**
+ * The background supervisor of one home: `node dist/supervisor/main.js --home <dir>`.
+ * Started detached by `cluster-serving start`; exits after a `shutdown` request or SIGTERM.
+ */
+const { values } = parseArgs({ options: { home: { type: 'string' } } });
+const paths = homePaths(values.home === undefined ? resolveHome() : resolve(values.home));
+const logger = createLogger({
+  file: `${paths.logsDir}/supervisor.log`,
+  bindings: { component: 'supervisor' },
+});
+
+let exiting = false;
+const exit = (code: number): void => {
+  if (exiting) return;
+  exiting = true;
+  void (host?.close() ?? Promise.resolve()).finally(() => {
+    logger.flush();
+    process.exit(code);
+  });
+};
+
+const host = await hostSupervisor({
+  paths,
+  logger,
+  marker: 'supervisor/main.js',
+  onShutdownRequested: () => exit(0),
+}).catch((error: unknown) => {
+  logger.error({ err: error }, 'cannot start the supervisor');
+  logger.flush();
+  process.exit(1);
+});
+
+if (host === undefined) {
+  logger.info('another supervisor already serves this home');
+  process.exit(0);
+}
+
+process.on('SIGTERM', () => exit(0));
+process.on('SIGINT', () => exit(0));
+// Nobody reads a detached process's terminal; a closed one must not end it.
+process.on('SIGHUP', () => undefined);

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { listedJobSchema } from './job-record.js';
+
+/**
+ * The control protocol over `<home>/supervisor.sock`: the CLI writes one JSON request line
+ * per connection; the supervisor answers with zero or more `progress` lines and then one
+ * `result` or `error` line, and closes the connection.
+ */
+export const requestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ping') }),
+  z.object({ type: z.literal('start'), configPath: z.string().min(1), timeoutMs: z.number().positive() }),
+  z.object({ type: z.literal('list'), all: z.boolean() }),
+  z.object({ type: z.literal('stop'), target: z.string().min(1), drainTimeoutMs: z.number().positive() }),
+  z.object({ type: z.literal('cancel'), target: z.string().min(1) }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type ControlRequest = z.infer<typeof requestSchema>;
+
+export const PROGRESS_STEPS = ['redis', 'loading', 'warming', 'ready', 'http', 'stopping'] as const;
+export type ProgressStep = (typeof PROGRESS_STEPS)[number];
+
+export const progressSchema = z.object({
+  type: z.literal('progress'),
+  step: z.enum(PROGRESS_STEPS),
+  message: z.string(),
+});
+export type Progress = z.infer<typeof progressSchema>;
+
+export const pongSchema = z.object({ pid: z.number().int(), home: z.string() });
+export const jobResultSchema = z.object({ job: listedJobSchema });
+export const jobsResultSchema = z.object({ jobs: z.array(listedJobSchema) });
+export const shutdownResultSchema = z.object({
+  jobs: z.array(z.string()),
+  redis: z.array(z.string()),
+});
+export type ShutdownResult = z.infer<typeof shutdownResultSchema>;
+
+export const responseSchema = z.discriminatedUnion('type', [
+  progressSchema,
+  z.object({ type: z.literal('result'), result: z.unknown() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type ControlResponse = z.infer<typeof responseSchema>;

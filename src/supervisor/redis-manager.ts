@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import { CsError } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { redactUrl } from '../redis/connection.js';
+import {
+  checkRedisVersion,
+  findRedisServer,
+  isLocalHost,
+  parseRedisUrl,
+  probeAddress,
+  redisServerArgs,
+} from '../redis/server.js';
+import type { RedisRecord } from './job-record.js';
+import { tailLines } from './log-tail.js';
+import { ManagedChild } from './managed-child.js';
+import { RestartPolicy } from './restart-policy.js';
+
+export interface RedisRequirement {
+  readonly url: string;
+  readonly maxmemory: string;
+  readonly timeoutMs: number;
+  readonly caFile: string | undefined;
+}
+
+export interface RedisInUse {
+  readonly url: string;
+  /** True when this home started it (and `shutdown` will stop it). */
+  readonly managed: boolean;
+  readonly version: string;
+}
+
+interface ManagedRedis {
+  readonly port: number;
+  readonly url: string;
+  readonly maxmemory: string;
+  readonly password: string | undefined;
+  readonly logFile: string;
+  readonly policy: RestartPolicy;
+  child: ManagedChild | undefined;
+  stopping: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+/** Finds or starts the Redis each job needs; one managed redis-server per home and port. */
+export class RedisManager {
+  private readonly servers = new Map<number, ManagedRedis>();
+  private readonly pending = new Map<number, Promise<RedisInUse>>();
+
+  constructor(
+    private readonly logsDir: string,
+    private readonly logger: Logger,
+    private readonly onChange: () => void,
+  ) {}
+
+  /** Serialised per port, so two jobs starting together do not both spawn a server. */
+  async ensure(requirement: RedisRequirement): Promise<RedisInUse> {
+    const { port } = parseRedisUrl(requirement.url);
+    const running = this.pending.get(port);
+    if (running !== undefined) await running.catch(() => undefined);
+    const attempt = this.ensureNow(requirement);
+    this.pending.set(port, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.pending.get(port) === attempt) this.pending.delete(port);
+    }
+  }
+
+  isManaged(url: string): boolean {
+    const endpoint = parseRedisUrl(url);
+    return isLocalHost(endpoint.host) && this.servers.has(endpoint.port);
+  }
+
+  records(): RedisRecord[] {
+    return [...this.servers.values()].map((server) => ({
+      port: server.port,
+      url: server.url,
+      pid: server.child?.pid ?? null,
+      startTime: server.child?.startTime ?? null,
+      logFile: server.logFile,
+    }));
+  }
+
+  /** Stops every server this home started; their data is gone (they never persist). */
+  async stopAll(): Promise<string[]> {
+    const stopped: string[] = [];
+    await Promise.all(
+      [...this.servers.values()].map(async (server) => {
+        server.stopping = true;
+        clearTimeout(server.timer);
+        await server.child?.terminate(5000);
+        stopped.push(redactUrl(server.url));
+      }),
+    );
+    this.servers.clear();
+    this.onChange();
+    return stopped;
+  }
+
+  private async ensureNow(requirement: RedisRequirement): Promise<RedisInUse> {
+    const endpoint = parseRedisUrl(requirement.url);
+    const local = isLocalHost(endpoint.host);
+    const shown = redactUrl(requirement.url);
+    const ours = local ? this.servers.get(endpoint.port) : undefined;
+    if (ours !== undefined) {
+      await this.waitAnswering(ours, READY_TIMEOUT_MS);
+      return { url: requirement.url, managed: true, version: await this.version(requirement) };
+    }
+    if (endpoint.tls) {
+      // We never start a TLS Redis; one must already answer there.
+      return { url: requirement.url, managed: false, version: await this.version(requirement) };
+    }
+    const probe = await probeAddress(endpoint.host, endpoint.port, Math.min(requirement.timeoutMs, 3000));
+    if (probe.kind === 'redis') {
+      return { url: requirement.url, managed: false, version: await this.version(requirement) };
+    }
+    if (probe.kind === 'other') {
+      throw new CsError(
+        'CS_ERR_PORT_IN_USE',
+        `port ${endpoint.port} on ${endpoint.host} is taken by something that is not Redis (${probe.detail}); stop that program, or set redisUrl to a free port or to a running Redis`,
+      );
+    }
+    if (!local) {
+      throw new CsError(
+        'CS_ERR_REDIS_UNAVAILABLE',
+        `nothing answers at ${shown}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
+      );
+    }
+    const server: ManagedRedis = {
+      port: endpoint.port,
+      url: requirement.url,
+      maxmemory: requirement.maxmemory,
+      password: endpoint.password,
+      logFile: join(this.logsDir, `redis-${endpoint.port}.log`),
+      policy: new RestartPolicy({
+        baseMs: 200,
+        maxMs: 10_000,
+        jitter: 0.2,
+        maxCrashes: 10,
+        windowMs: 60_000,
+      }),
+      child: undefined,
+      stopping: false,
+      timer: undefined,
+    };
+    await this.launch(server);
+    try {
+      await this.waitAnswering(server, READY_TIMEOUT_MS);
+      const version = await this.version(requirement);
+      this.servers.set(server.port, server);
+      this.onChange();
+      this.logger.info({ port: server.port, pid: server.child?.pid, version }, 'started redis-server');
+      return { url: requirement.url, managed: true, version };
+    } catch (error) {
+      server.stopping = true;
+      await server.child?.terminate(3000);
+      throw error;
+    }
+  }
+
+  private async launch(server: ManagedRedis): Promise<void> {
+    const binary = findRedisServer();
+    const child = await ManagedChild.spawn({
+      command: binary,
+      args: redisServerArgs({ port: server.port, maxmemory: server.maxmemory, password: server.password }),
+      logFile: server.logFile,
+      ipc: false,
+    });
+    server.child = child;
+    void child.exited.then((exit) => {
+      if (server.stopping || server.child !== child) return;
+      const decision = server.policy.onCrash();
+      this.logger.error({ port: server.port, ...exit, decision }, 'managed redis-server exited');
+      if (decision.action === 'give-up') {
+        this.logger.error({ port: server.port }, 'managed redis-server keeps dying; not restarting it');
+        return;
+      }
+      server.timer = setTimeout(() => {
+        this.launch(server)
+          .then(() => this.onChange())
+          .catch((error: unknown) =>
+            this.logger.error({ err: error, port: server.port }, 'cannot restart redis-server'),
+          );
+      }, decision.delayMs);
+    });
+  }
+
+  private async waitAnswering(server: ManagedRedis, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const child = server.child;
+      if (child !== undefined && !child.running && this.servers.get(server.port) !== server) {
+        const tail = await tailLines(server.logFile, 3);
+        throw new CsError(
+          'CS_ERR_REDIS_UNAVAILABLE',
+          `redis-server on port ${server.port} exited at start: ${tail.join(' | ') || 'no output'}`,
+        );
+      }
+      const probe = await probeAddress('127.0.0.1', server.port, 1000);
+      if (probe.kind === 'redis') return;
+      if (Date.now() > deadline) {
+        throw new CsError(
+          'CS_ERR_REDIS_UNAVAILABLE',
+          `redis-server on port ${server.port} did not answer within ${timeoutMs} ms`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private version(requirement: RedisRequirement): Promise<string> {
+    return checkRedisVersion(requirement.url, requirement.timeoutMs, requirement.caFile);
+  }
+}

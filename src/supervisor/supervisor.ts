@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../config/load.js';
+import { CsError } from '../errors/registry.js';
+import type { Logger } from '../logging/logger.js';
+import { createRedis, redactUrl } from '../redis/connection.js';
+import { lastGeneratedId } from '../redis/stream-tail.js';
+import type { RequestContext } from './control-server.js';
+import type { HomePaths } from './home.js';
+import { isActive, type JobRecord, type ListedJob } from './job-record.js';
+import { describeJob } from './job-view.js';
+import { Job } from './job.js';
+import type { ControlRequest, ShutdownResult } from './protocol.js';
+import { RedisManager } from './redis-manager.js';
+import type { RestartPolicyOptions } from './restart-policy.js';
+import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
+
+/** Finished jobs kept for `list --all`. */
+const HISTORY_LIMIT = 50;
+
+export interface SupervisorOptions {
+  readonly paths: HomePaths;
+  readonly logger: Logger;
+  /** How this process is recognised in a later `shutdown` (pid + start time + command-line marker). */
+  readonly identity: Identity;
+  readonly restartPolicy?: RestartPolicyOptions;
+}
+
+/**
+ * Owns the jobs and the managed Redis servers of one home. Lifecycle: `open()` (reap what a
+ * previous supervisor left, load history), requests via `handle()`, `shutdown()` once.
+ */
+export class Supervisor {
+  private readonly jobs: Job[] = [];
+  private history: JobRecord[] = [];
+  private readonly redis: RedisManager;
+  private readonly connections = new Map<string, Redis>();
+  private closing = false;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.redis = new RedisManager(options.paths.logsDir, options.logger, () => this.persist());
+  }
+
+  async open(): Promise<void> {
+    mkdirSync(this.options.paths.logsDir, { recursive: true });
+    const previous = await readState(this.options.paths.stateFile);
+    if (previous !== undefined) {
+      const reaped = await reapOrphans(previous, this.options.identity.pid);
+      if (reaped.length > 0)
+        this.options.logger.warn({ reaped }, 'stopped processes left by a supervisor that died');
+      this.history = previous.jobs.map((job) =>
+        isActive(job.state)
+          ? { ...job, state: 'failed', lastError: 'the supervisor stopped unexpectedly', endedAt: Date.now() }
+          : job,
+      );
+    }
+    this.persist();
+  }
+
+  handle = async (request: ControlRequest, context: RequestContext): Promise<unknown> => {
+    switch (request.type) {
+      case 'ping':
+        return { pid: process.pid, home: this.options.paths.home };
+      case 'start':
+        return { job: await this.startJob(request.configPath, request.timeoutMs, context) };
+      case 'list':
+        return { jobs: await this.list(request.all) };
+      case 'stop':
+        return { job: await this.stopJob(request.target, request.drainTimeoutMs, context) };
+      case 'cancel':
+        return { job: await this.cancelJob(request.target) };
+      case 'shutdown':
+        return this.shutdown();
+    }
+  };
+
+  async startJob(configPath: string, timeoutMs: number, context: RequestContext): Promise<ListedJob> {
+    if (this.closing) throw new CsError('CS_ERR_SUPERVISOR_UNAVAILABLE', 'the supervisor is shutting down');
+    const { config, warnings } = loadConfig(configPath);
+    for (const warning of warnings) this.options.logger.warn({ configPath }, warning);
+    const running = this.jobs.find((job) => job.record.name === config.jobName && isActive(job.state));
+    if (running !== undefined) {
+      throw new CsError(
+        'CS_ERR_JOB_RUNNING',
+        `job ${config.jobName} is already ${running.state} (id ${running.record.id}); stop it first (cluster-serving stop ${config.jobName}) or choose another jobName`,
+      );
+    }
+    const job = new Job({
+      id: randomBytes(4).toString('hex'),
+      config,
+      configPath: config.configPath ?? configPath,
+      logsDir: this.options.paths.logsDir,
+      logger: this.options.logger,
+      onChange: () => this.persist(),
+      ...(this.options.restartPolicy === undefined ? {} : { restartPolicy: this.options.restartPolicy }),
+    });
+    // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
+    this.jobs.push(job);
+    this.persist();
+    try {
+      context.progress('redis', `checking Redis at ${redactUrl(config.redisUrl)}`);
+      const redis = await this.redis.ensure({
+        url: config.redisUrl,
+        maxmemory: config.redisMaxmemory,
+        timeoutMs: config.redisTimeout,
+        caFile: config.redisSecureTrustStorePath,
+      });
+      context.progress(
+        'redis',
+        `Redis ${redis.version} at ${redactUrl(redis.url)} (${redis.managed ? 'started by cluster-serving' : 'already running, not managed'})`,
+      );
+    } catch (error) {
+      job.record.state = 'failed';
+      job.record.lastError = error instanceof Error ? error.message : String(error);
+      job.record.endedAt = Date.now();
+      this.retire(job);
+      throw error;
+    }
+    try {
+      await job.start(context, timeoutMs);
+    } finally {
+      if (!isActive(job.state)) this.retire(job);
+    }
+    return this.view(job.record, job);
+  }
+
+  /** The record of a job by id, running or finished. */
+  record(id: string): JobRecord | undefined {
+    return (
+      this.jobs.find((job) => job.record.id === id)?.record ?? this.history.find((record) => record.id === id)
+    );
+  }
+
+  async list(all: boolean): Promise<ListedJob[]> {
+    const active = this.jobs.filter((job) => isActive(job.state) || all);
+    const views = await Promise.all(active.map((job) => this.view(job.record, job)));
+    if (!all) return views;
+    const past = await Promise.all(this.history.map((record) => this.view(record, undefined)));
+    return [...views, ...past.reverse()];
+  }
+
+  async stopJob(target: string, drainTimeoutMs: number, context: RequestContext): Promise<ListedJob> {
+    const job = this.find(target);
+    let untilId = '0-0';
+    try {
+      untilId = await lastGeneratedId(this.connection(job.record.redisUrl), job.record.name);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'cannot read the stream position; stopping after in-flight entries',
+      );
+    }
+    context.progress('stopping', `draining ${job.record.name} up to entry ${untilId}`);
+    await job.stop(untilId, drainTimeoutMs);
+    this.retire(job);
+    return this.view(job.record, undefined);
+  }
+
+  async cancelJob(target: string): Promise<ListedJob> {
+    const job = this.find(target);
+    await job.cancel();
+    this.retire(job);
+    return this.view(job.record, undefined);
+  }
+
+  /** Idempotent: stops every job, then the managed Redis servers; every step runs even when one fails. */
+  async shutdown(): Promise<ShutdownResult> {
+    this.closing = true;
+    const names = this.jobs.filter((job) => isActive(job.state)).map((job) => job.record.name);
+    const results = await Promise.allSettled(
+      this.jobs.filter((job) => isActive(job.state)).map((job) => job.cancel()),
+    );
+    for (const result of results) {
+      if (result.status === 'rejected')
+        this.options.logger.error({ err: result.reason }, 'cannot cancel a job');
+    }
+    for (const connection of this.connections.values()) connection.disconnect();
+    this.connections.clear();
+    let redis: string[] = [];
+    try {
+      redis = await this.redis.stopAll();
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'cannot stop the managed Redis');
+    }
+    return { jobs: names, redis };
+  }
+
+  private find(target: string): Job {
+    const active = this.jobs.filter((job) => isActive(job.state));
+    const job = active.find((j) => j.record.id === target) ?? active.find((j) => j.record.name === target);
+    if (job !== undefined) return job;
+    const names = active.map((j) => `${j.record.name} (${j.record.id})`).join(', ');
+    throw new CsError(
+      'CS_ERR_JOB_NOT_FOUND',
+      `no running job is named or has id "${target}"; running: ${names === '' ? 'none' : names} (see cluster-serving list --all)`,
+    );
+  }
+
+  private retire(job: Job): void {
+    const index = this.jobs.indexOf(job);
+    if (index >= 0) this.jobs.splice(index, 1);
+    this.history.push(job.record);
+    if (this.history.length > HISTORY_LIMIT) this.history = this.history.slice(-HISTORY_LIMIT);
+    this.persist();
+  }
+
+  private view(record: JobRecord, job: Job | undefined): Promise<ListedJob> {
+    let connection: Redis | undefined;
+    try {
+      connection = this.connection(record.redisUrl);
+    } catch {
+      connection = undefined;
+    }
+    return describeJob({
+      record,
+      redis: connection,
+      redisManaged: this.redis.isManaged(record.redisUrl),
+      localReady: job?.localReady() ?? 0,
+      localConsumers: job?.localConsumers() ?? [],
+    });
+  }
+
+  /** Connections for reading the shared figures, one per Redis, closed at shutdown. */
+  private connection(url: string): Redis {
+    let connection = this.connections.get(url);
+    if (connection === undefined) {
+      connection = createRedis({
+        url,
+        timeoutMs: 2000,
+        role: 'producer',
+        name: 'cluster-serving-supervisor',
+      });
+      connection.on('error', () => undefined);
+      this.connections.set(url, connection);
+    }
+    return connection;
+  }
+
+  private persist(): void {
+    try {
+      writeState(this.options.paths.stateFile, {
+        supervisorPid: this.options.identity.pid,
+        supervisorStartTime: this.options.identity.startTime,
+        jobs: [...this.history, ...this.jobs.map((job) => job.record)],
+        redis: this.redis.records(),
+      });
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'cannot write state.json');
+    }
+  }
+}
