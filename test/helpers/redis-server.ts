@@ -36,6 +36,7 @@ export async function startRedis(): Promise<TestRedis> {
   await waitFor(
     async () => {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';

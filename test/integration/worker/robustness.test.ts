@@ -150,7 +150,7 @@ describe('worker robustness', () => {
     const queue = new InputQueue({ redisUrl: redis.url, name: 'two_workers' });
     closers.push(() => queue.close());
     const image = { data: new Float32Array(3 * 64 * 64).fill(0.5), shape: [1, 3, 64, 64] };
-    const results = await Promise.all(Array.from({ length: 60 }, () => queue.predict(image)));
+    const results = await Promise.all(Array.from({ length: 60 }, () => queue.predict({ image })));
     expect(results.every((res) => res.kind === 'tensors')).toBe(true);
     const counts = await redis.client().xinfo('CONSUMERS', 'two_workers', 'serving');
     expect(Array.isArray(counts)).toBe(true);
