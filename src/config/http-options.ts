@@ -1,0 +1,140 @@
+import { resultPrefix } from '../redis/keys.js';
+import { collectKeys, readEntry } from './collect-keys.js';
+import { DEFAULTS } from './defaults.js';
+import { HTTP_KEYS, HTTP_PARSERS } from './keys.js';
+import { parseRedisUrl, redisEndpoint } from './redis-url.js';
+import type { HttpOptions } from './types.js';
+
+/** What an `http:` section takes from its config's top level unless it sets its own. */
+export interface HttpInheritance {
+  /** Normalised top-level redisUrl. */
+  readonly redisUrl?: string;
+  readonly jobName?: string;
+}
+
+export interface HttpResolution {
+  readonly options: HttpOptions;
+  /** One line per invalid or unknown key; empty when the options are usable. */
+  readonly problems: string[];
+  readonly warnings: string[];
+}
+
+/**
+ * The frontend options from an `http:` section or from `cluster-serving http` flags (keys
+ * are matched case-insensitively, values may be strings). Problems are returned, not
+ * thrown, so a caller can report them with the rest of its own.
+ */
+export function resolveHttpOptions(
+  raw: Record<string, unknown>,
+  inherited: HttpInheritance = {},
+): HttpResolution {
+  return resolveHttpSection(raw, inherited, '');
+}
+
+/** As resolveHttpOptions, with `prefix` (`http.`) before every key named in a message. */
+export function resolveHttpSection(
+  raw: Record<string, unknown>,
+  inherited: HttpInheritance,
+  prefix: string,
+): HttpResolution {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const found = collectKeys(Object.entries(raw), { known: HTTP_KEYS, prefix }, problems);
+  const d = DEFAULTS.http;
+
+  const redis = resolveRedis(
+    {
+      url: readEntry(found, 'redisUrl', HTTP_PARSERS.redisUrl, problems),
+      host: readEntry(found, 'redisHost', HTTP_PARSERS.redisHost, problems),
+      port: readEntry(found, 'redisPort', HTTP_PARSERS.redisPort, problems),
+    },
+    inherited,
+    prefix,
+    { problems, warnings },
+  );
+
+  const redisInputQueue =
+    readEntry(found, 'redisInputQueue', HTTP_PARSERS.redisInputQueue, problems) ??
+    inherited.jobName ??
+    d.redisInputQueue;
+  if (inherited.jobName !== undefined && redisInputQueue !== inherited.jobName) {
+    warnings.push(
+      `${prefix}redisInputQueue "${redisInputQueue}" differs from jobName "${inherited.jobName}": ` +
+        "the frontend feeds a stream this job's workers do not read",
+    );
+  }
+  const expectedOutput = resultPrefix(redisInputQueue);
+  const redisOutputQueue =
+    readEntry(found, 'redisOutputQueue', HTTP_PARSERS.redisOutputQueue, problems) ?? expectedOutput;
+  if (redisOutputQueue !== expectedOutput) {
+    warnings.push(
+      `${prefix}redisOutputQueue "${redisOutputQueue}" differs from "${expectedOutput}", where workers write ` +
+        'results: the frontend only gets answers that something else writes there',
+    );
+  }
+
+  const options: HttpOptions = {
+    interface: readEntry(found, 'interface', HTTP_PARSERS.interface, problems) ?? d.interface,
+    port: readEntry(found, 'port', HTTP_PARSERS.port, problems) ?? d.port,
+    ...redis,
+    redisInputQueue,
+    redisOutputQueue,
+    parallelism: readEntry(found, 'parallelism', HTTP_PARSERS.parallelism, problems) ?? d.parallelism,
+    timeWindow: readEntry(found, 'timeWindow', HTTP_PARSERS.timeWindow, problems) ?? d.timeWindow,
+    countWindow: readEntry(found, 'countWindow', HTTP_PARSERS.countWindow, problems) ?? d.countWindow,
+    tokenBucketEnabled:
+      readEntry(found, 'tokenBucketEnabled', HTTP_PARSERS.tokenBucketEnabled, problems) ??
+      d.tokenBucketEnabled,
+    tokensPerSecond:
+      readEntry(found, 'tokensPerSecond', HTTP_PARSERS.tokensPerSecond, problems) ?? d.tokensPerSecond,
+    tokenAcquireTimeout:
+      readEntry(found, 'tokenAcquireTimeout', HTTP_PARSERS.tokenAcquireTimeout, problems) ??
+      d.tokenAcquireTimeout,
+    requestTimeout:
+      readEntry(found, 'requestTimeout', HTTP_PARSERS.requestTimeout, problems) ?? d.requestTimeout,
+    bodyLimit: readEntry(found, 'bodyLimit', HTTP_PARSERS.bodyLimit, problems)?.bytes ?? d.bodyLimit,
+  };
+  return { options, problems, warnings };
+}
+
+type RedisOptions = Pick<HttpOptions, 'redisHost' | 'redisPort' | 'redisUrl'>;
+
+/**
+ * The frontend's own redisUrl wins; then its own redisHost/redisPort (BigDL's flags);
+ * then the config's redisUrl. redisHost/redisPort always describe the server actually
+ * used, so code that reads only them still connects to the right place.
+ */
+function resolveRedis(
+  given: { url: string | undefined; host: string | undefined; port: number | undefined },
+  inherited: HttpInheritance,
+  prefix: string,
+  out: { problems: string[]; warnings: string[] },
+): RedisOptions {
+  const d = DEFAULTS.http;
+  if (given.url !== undefined) {
+    if (given.host !== undefined || given.port !== undefined) {
+      out.warnings.push(
+        `${prefix}redisHost and ${prefix}redisPort are ignored: ${prefix}redisUrl names the server`,
+      );
+    }
+    return fromUrl(given.url);
+  }
+  if (given.host !== undefined || given.port !== undefined) {
+    return {
+      redisUrl: undefined,
+      redisHost: given.host ?? d.redisHost,
+      redisPort: given.port ?? d.redisPort,
+    };
+  }
+  if (inherited.redisUrl !== undefined) {
+    const parsed = parseRedisUrl(inherited.redisUrl);
+    if (parsed.ok) return fromUrl(parsed.value);
+    out.problems.push(`redisUrl (inherited by the frontend): expected ${parsed.expected}`);
+  }
+  return { redisUrl: d.redisUrl, redisHost: d.redisHost, redisPort: d.redisPort };
+}
+
+function fromUrl(url: string): RedisOptions {
+  const endpoint = redisEndpoint(url);
+  return { redisUrl: url, redisHost: endpoint.host, redisPort: endpoint.port };
+}
