@@ -102,15 +102,22 @@ export function sizeIn(minBytes: number, maxBytes: number): ValueParser<Size> {
   };
 }
 
-const POST_PROCESSING_EXPECTED = 'topN(n) or pickTopN(n) with n from 1 to 100000';
+const POST_PROCESSING_MAX_N = 1_000_000;
+const POST_PROCESSING_EXPECTED = `topN(n) or pickTopN(n) with n from 1 to ${POST_PROCESSING_MAX_N}, or none`;
 
-/** BigDL's `postProcessing`: `topN(n)` or `pickTopN(n)`; the names are matched case-insensitively. */
+/**
+ * BigDL's `postProcessing`: `topN(n)` or `pickTopN(n)`, names case-insensitive, spaces
+ * ignored; `none` as well as empty means none. It accepts what `parsePostProcessing` in
+ * src/protocol/post-processing.ts accepts; it is repeated here so that reading a config
+ * does not load the Arrow codecs that module needs.
+ */
 export const parsePostProcessingValue: ValueParser<PostProcessing> = (value) => {
-  const text = scalarText(value);
-  const match = text === undefined ? null : /^(topN|pickTopN)\s*\(\s*(\d+)\s*\)$/i.exec(text);
+  const text = scalarText(value)?.replace(/\s+/g, '');
+  if (text !== undefined && text.toLowerCase() === 'none') return ok({ kind: 'none' });
+  const match = text === undefined ? null : /^(topN|pickTopN)\((\d+)\)$/i.exec(text);
   if (match === null) return fail(POST_PROCESSING_EXPECTED);
   const n = Number(match[2]);
-  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) return fail(POST_PROCESSING_EXPECTED);
+  if (!Number.isSafeInteger(n) || n < 1 || n > POST_PROCESSING_MAX_N) return fail(POST_PROCESSING_EXPECTED);
   const kind = (match[1] ?? '').toLowerCase() === 'topn' ? 'topN' : 'pickTopN';
   return ok({ kind, n });
 };

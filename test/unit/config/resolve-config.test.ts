@@ -101,6 +101,7 @@ describe('resolveConfig: each key', () => {
     ['postProcessing', 'topN(5)', (c) => c.postProcessing, { kind: 'topN', n: 5 }],
     ['postProcessing', ' pickTopN( 2 ) ', (c) => c.postProcessing, { kind: 'pickTopN', n: 2 }],
     ['postProcessing', 'topn(3)', (c) => c.postProcessing, { kind: 'topN', n: 3 }],
+    ['postProcessing', 'None', (c) => c.postProcessing, { kind: 'none' }],
     ['imageResize', '224, 160', (c) => c.image.resize, { width: 224, height: 160 }],
     ['inputAlreadyBatched', true, (c) => c.inputAlreadyBatched, true],
     ['inputAlreadyBatched', 'yes', (c) => c.inputAlreadyBatched, true],
