@@ -8,6 +8,7 @@ import { isOurProcess, processStartTime } from './process-identity.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
 import { Supervisor } from './supervisor.js';
+import type { ProcessEntries } from './job.js';
 
 export interface HostOptions {
   readonly paths: HomePaths;
@@ -17,6 +18,7 @@ export interface HostOptions {
   /** Called after a `shutdown` request was answered; the process entry then calls `close()` and exits. */
   readonly onShutdownRequested: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly entries?: ProcessEntries;
 }
 
 export interface SupervisorHost {
@@ -46,6 +48,7 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     logger,
     identity,
     ...(options.restartPolicy === undefined ? {} : { restartPolicy: options.restartPolicy }),
+    ...(options.entries === undefined ? {} : { entries: options.entries }),
   });
   let shutdownDone = false;
   const server = new ControlServer(

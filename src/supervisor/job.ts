@@ -20,6 +20,13 @@ export interface JobOptions {
   /** Called whenever the record changes, so state.json follows. */
   readonly onChange: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
+  /** Entry files to run instead of the built worker/frontend (tests use stand-ins). */
+  readonly entries?: ProcessEntries;
+}
+
+export interface ProcessEntries {
+  readonly worker?: string;
+  readonly frontend?: string;
 }
 
 /** One child process of the job: its record, the current process, its own crash budget. */
@@ -172,12 +179,9 @@ export class Job {
 
   private async launch(slot: Slot): Promise<void> {
     const { record } = slot;
-    const args = [
-      entryFile(record.role === 'worker' ? 'worker' : 'frontend'),
-      '--config',
-      this.options.configPath,
-    ];
-    args.push('--log-file', record.logFile);
+    const role = record.role === 'worker' ? 'worker' : 'frontend';
+    const entry = this.options.entries?.[role] ?? entryFile(role);
+    const args = [entry, '--config', this.options.configPath, '--log-file', record.logFile];
     const child = await ManagedChild.spawn({
       command: process.execPath,
       args,

@@ -4,13 +4,13 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
-import { createRedis, redactUrl } from '../redis/connection.js';
+import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import type { RequestContext } from './control-server.js';
 import type { HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
-import { Job } from './job.js';
+import { Job, type ProcessEntries } from './job.js';
 import type { ControlRequest, ShutdownResult } from './protocol.js';
 import { RedisManager } from './redis-manager.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
@@ -25,6 +25,7 @@ export interface SupervisorOptions {
   /** How this process is recognised in a later `shutdown` (pid + start time + command-line marker). */
   readonly identity: Identity;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly entries?: ProcessEntries;
 }
 
 /**
@@ -94,6 +95,7 @@ export class Supervisor {
       logger: this.options.logger,
       onChange: () => this.persist(),
       ...(this.options.restartPolicy === undefined ? {} : { restartPolicy: this.options.restartPolicy }),
+      ...(this.options.entries === undefined ? {} : { entries: this.options.entries }),
     });
     // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
     this.jobs.push(job);
@@ -144,7 +146,7 @@ export class Supervisor {
     const job = this.find(target);
     let untilId = '0-0';
     try {
-      untilId = await lastGeneratedId(this.connection(job.record.redisUrl), job.record.name);
+      untilId = await lastGeneratedId(await this.connection(job.record.redisUrl), job.record.name);
     } catch (error) {
       this.options.logger.warn(
         { err: error },
@@ -205,10 +207,10 @@ export class Supervisor {
     this.persist();
   }
 
-  private view(record: JobRecord, job: Job | undefined): Promise<ListedJob> {
+  private async view(record: JobRecord, job: Job | undefined): Promise<ListedJob> {
     let connection: Redis | undefined;
     try {
-      connection = this.connection(record.redisUrl);
+      connection = await this.connection(record.redisUrl);
     } catch {
       connection = undefined;
     }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { formatUptime, renderJobTable, renderStarted, workersCell } from '../../../src/cli/render.js';
+import type { ListedJob } from '../../../src/supervisor/job-record.js';
+
+const job: ListedJob = {
+  id: 'ab12cd34',
+  name: 'serving_stream',
+  state: 'running',
+  workers: { ready: 3, total: 3, localReady: 2, localTotal: 2, remote: 1 },
+  restarts: 1,
+  model: '/models/mlp.onnx',
+  redis: 'redis://localhost:6379',
+  redisManaged: true,
+  http: 'http://127.0.0.1:10020',
+  processed: 42,
+  queued: 0,
+  inFlight: 1,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  uptimeSeconds: 3725,
+  lastError: null,
+  configPath: '/p/config.yaml',
+};
+
+describe('CLI rendering', () => {
+  it('formats uptime and worker counts', () => {
+    expect([formatUptime(null), formatUptime(5), formatUptime(65), formatUptime(3725)]).toEqual([
+      '-',
+      '5s',
+      '1m05s',
+      '1h02m',
+    ]);
+    expect(workersCell(job)).toBe('3/3 (1 remote)');
+    expect(workersCell({ ...job, workers: { ...job.workers, ready: 1, total: 2, remote: 0 } })).toBe('1/2');
+  });
+
+  it('renders a table with one row per job and the last error of failed ones', () => {
+    const failed: ListedJob = {
+      ...job,
+      id: 'ffff0000',
+      name: 'broken',
+      state: 'failed',
+      lastError: 'worker 1: model is corrupt',
+      processed: null,
+    };
+    const lines = renderJobTable([job, failed]).trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+WORKERS/);
+    expect(lines[1]).toMatch(
+      /ab12cd34\s+serving_stream\s+running\s+3\/3 \(1 remote\)\s+1\s+42\s+0\s+1\s+1h02m\s+mlp\.onnx/,
+    );
+    expect(lines[2]).toMatch(/ffff0000\s+broken\s+failed/);
+    expect(lines[3]).toBe('broken (ffff0000) failed: worker 1: model is corrupt');
+  });
+
+  it('tells how to send a request and stop the job after start', () => {
+    const text = renderStarted(job);
+    expect(text).toContain('job serving_stream (id ab12cd34) is serving');
+    expect(text).toContain('curl -X POST http://127.0.0.1:10020/predict');
+    expect(text).toContain('cluster-serving stop serving_stream');
+    expect(renderStarted({ ...job, http: null })).toContain(
+      "InputQueue({ redisUrl: 'redis://localhost:6379', name: 'serving_stream' })",
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  checkRedisVersion,
+  findRedisServer,
+  parseRedisUrl,
+  parseRedisVersion,
+  probeAddress,
+  redisServerArgs,
+  versionAtLeast,
+} from '../../../src/redis/server.js';
+import { freePort, startRedis, type TestRedis } from '../../helpers/redis-server.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+describe('redis server helpers', () => {
+  it('tells a Redis from a closed port', async () => {
+    expect(await probeAddress('127.0.0.1', redis.port, 2000)).toEqual({ kind: 'redis', needsAuth: false });
+    expect(await probeAddress('127.0.0.1', await freePort(), 2000)).toEqual({ kind: 'absent' });
+  });
+
+  it('reads the version of a real Redis and accepts it', async () => {
+    const version = await checkRedisVersion(redis.url, 2000);
+    expect(versionAtLeast(version, [6, 2])).toBe(true);
+  });
+
+  it('compares versions and refuses old or unreadable ones', () => {
+    expect(parseRedisVersion('# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n')).toBe('6.0.16');
+    expect(parseRedisVersion('nothing here')).toBeUndefined();
+    expect(versionAtLeast('6.2.0', [6, 2])).toBe(true);
+    expect(versionAtLeast('7.0.15', [6, 2])).toBe(true);
+    expect(versionAtLeast('6.0.16', [6, 2])).toBe(false);
+    expect(versionAtLeast('5.9.9', [6, 2])).toBe(false);
+    expect(versionAtLeast('garbage', [6, 2])).toBe(false);
+  });
+
+  it('parses redis URLs with passwords and TLS', () => {
+    expect(parseRedisUrl('redis://:s%40cret@localhost:7000')).toEqual({
+      host: 'localhost',
+      port: 7000,
+      password: 's@cret',
+      tls: false,
+    });
+    expect(parseRedisUrl('rediss://cache.example:6380')).toMatchObject({ host: 'cache.example', tls: true });
+    expect(parseRedisUrl('localhost')).toMatchObject({ port: 6379 });
+    expect(() => parseRedisUrl('redis://[bad')).toThrow(/redisUrl/);
+  });
+
+  it('finds redis-server on PATH, or says how to install it', () => {
+    expect(findRedisServer(process.env)).toMatch(/redis-server$/);
+    expect(() => findRedisServer({ PATH: '/nonexistent' })).toThrow(/apt-get install redis-server/);
+  });
+
+  it('builds a loopback, diskless, noeviction command line', () => {
+    const args = redisServerArgs({ port: 7001, maxmemory: '1g', password: 'pw' });
+    expect(args.join(' ')).toContain(
+      '--bind 127.0.0.1 --save  --appendonly no --maxmemory 1g --maxmemory-policy noeviction',
+    );
+    expect(args.slice(-2)).toEqual(['--requirepass', 'pw']);
+  });
+});
