@@ -224,7 +224,7 @@ export class Supervisor {
   }
 
   /** Connections for reading the shared figures, one per Redis, closed at shutdown. */
-  private connection(url: string): Redis {
+  private async connection(url: string): Promise<Redis> {
     let connection = this.connections.get(url);
     if (connection === undefined) {
       connection = createRedis({
@@ -236,6 +236,7 @@ export class Supervisor {
       connection.on('error', () => undefined);
       this.connections.set(url, connection);
     }
+    await connectRedis(connection, url);
     return connection;
   }
 
