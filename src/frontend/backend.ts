@@ -1,0 +1,34 @@
+import type { ErrorCode } from '../errors/registry.js';
+import type { JobFigures } from '../metrics/frontend-metrics.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
+import type { NamedTensor } from '../protocol/tensor.js';
+
+/** What a worker answered for one entry (the same union as the client Producer's). */
+export type Prediction =
+  | { readonly kind: 'tensors'; readonly outputs: NamedTensor[] }
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
+
+/** What the frontend knows about its job; refreshed at most about once per heartbeat interval. */
+export interface JobStatus {
+  /** Workers with a recent heartbeat. */
+  readonly liveWorkers: number;
+  /** Published by a worker after warm-up; undefined when no worker ever loaded the model. */
+  readonly model: ModelMetadata | undefined;
+}
+
+/**
+ * Everything the HTTP layer needs from the serving core. The Producer-based implementation
+ * talks to Redis; tests use an in-memory one so routing, validation and every error code can
+ * be checked with inject() and no socket.
+ */
+export interface PredictionBackend {
+  /** Resolves with the worker's answer; rejects with a CsError (queue full, Redis down, timeout). */
+  submit(inputs: readonly NamedTensor[], options: { timeoutMs: number }): Promise<Prediction>;
+  /** Rejects with CS_ERR_REDIS_UNAVAILABLE when Redis cannot be read. */
+  status(): Promise<JobStatus>;
+  /** The job's shared counters, for /metrics. Rejects when Redis cannot be read. */
+  figures(): Promise<JobFigures>;
+  /** Redis round trips that carried entries so far. */
+  readonly flushes: number;
+}

@@ -1,0 +1,79 @@
+import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { castTensor } from '../protocol/cast.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
+import type { NamedTensor, Tensor } from '../protocol/tensor.js';
+import { formatShape, shapeProblem } from './model-check.js';
+import { shapeJson, tensorDataJson } from './tensor-json.js';
+
+/**
+ * One `/predict` instance as the entry a worker runs: columns mapped to model inputs by name
+ * when every column is an input name, else by position (BigDL's rule); values cast to the
+ * datatype the model declares; the batch dimension added unless the job says inputs are
+ * already batched. Strings stay BYTES for the worker (image or `|`-joined strings).
+ */
+export function instanceToInputs(
+  instance: readonly NamedTensor[],
+  index: number,
+  model: ModelMetadata,
+): NamedTensor[] {
+  const where = `instances[${index}]`;
+  const byName = instance.every((t) => model.inputs.some((s) => s.name === t.name));
+  if (!byName && instance.length !== model.inputs.length) {
+    throw new CsError(
+      'CS_ERR_INPUT_MISMATCH',
+      `${where} has ${instance.length} value(s) (${instance.map((t) => t.name).join(', ')}); model "${model.name}" takes ${model.inputs.length} input(s): ${model.inputs.map((s) => s.name).join(', ')}`,
+    );
+  }
+  if (byName && instance.length !== model.inputs.length) {
+    const missing = model.inputs.filter((s) => !instance.some((t) => t.name === s.name)).map((s) => s.name);
+    throw new CsError(
+      'CS_ERR_INPUT_MISMATCH',
+      `${where} lacks input(s) ${missing.join(', ')} of model "${model.name}"`,
+    );
+  }
+  return instance.map((tensor, position) => {
+    const spec = byName ? model.inputs.find((s) => s.name === tensor.name) : model.inputs[position];
+    if (spec === undefined)
+      throw new CsError('CS_ERR_INTERNAL', `${where}: no model input for ${tensor.name}`);
+    const label = `${where}.${tensor.name}`;
+    let value: Tensor = tensor;
+    if (tensor.type !== 'BYTES' && tensor.type !== spec.datatype && spec.datatype !== 'BYTES') {
+      try {
+        value = castTensor(tensor, spec.datatype);
+      } catch (error) {
+        throw new CsError(
+          'CS_ERR_INPUT_MISMATCH',
+          `${label}: ${isCsError(error) ? error.message : reasonOf(error)}`,
+        );
+      }
+    }
+    const shape = model.inputAlreadyBatched ? value.shape : [1, ...value.shape];
+    if (tensor.type !== 'BYTES') {
+      const problem = shapeProblem(spec.shape, shape);
+      if (problem !== undefined) {
+        throw new CsError(
+          'CS_ERR_INPUT_MISMATCH',
+          `${label}: shape ${formatShape(shape)} does not fit the model's ${formatShape(spec.shape)} (${problem})` +
+            (model.inputAlreadyBatched ? '' : '; each instance is one sample, without the batch dimension'),
+        );
+      }
+    }
+    return { name: spec.name, type: value.type, shape, data: value.data };
+  });
+}
+
+/**
+ * One element of BigDL's `{"predictions":[...]}`: a string holding `{"value":"..."}`, where the
+ * value is `{"data":[...],"shape":[...]}` per output, concatenated in output order (what BigDL
+ * 2.x's frontend made of a multi-output result), or the postProcessing text itself.
+ */
+export function predictionElement(outputs: readonly Tensor[] | string, stripBatch: boolean): string {
+  if (typeof outputs === 'string') return JSON.stringify({ value: outputs });
+  let value = '';
+  for (const output of outputs) {
+    const shape =
+      stripBatch && output.shape.length > 0 && output.shape[0] === 1 ? output.shape.slice(1) : output.shape;
+    value += `{"data":${tensorDataJson(output)},"shape":${shapeJson(shape)}}`;
+  }
+  return JSON.stringify({ value });
+}

@@ -1,0 +1,182 @@
+import { realpathSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import { Producer } from '../client/producer.js';
+import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { createFrontendMetrics } from '../metrics/frontend-metrics.js';
+import {
+  parseFrontendArgv,
+  resolveFrontendSettings,
+  type FrontendSettings,
+  type RunFrontendOptions,
+} from './options.js';
+import { ProducerBackend } from './producer-backend.js';
+import { buildServer } from './server.js';
+
+export type { RunFrontendOptions } from './options.js';
+
+function tellParent(message: object): void {
+  if (process.send !== undefined && process.connected) process.send(message);
+}
+
+/** The address clients can use: a wildcard interface is reached through the loopback. */
+function publicUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
+/**
+ * Keeps one running Producer. When Redis is unreachable at start the frontend still listens
+ * (answering 503) and keeps trying with backoff, so service resumes by itself.
+ */
+class ProducerKeeper {
+  current: Producer | undefined;
+  private stopped = false;
+  private readonly settings: FrontendSettings;
+  private readonly logger: Logger;
+
+  constructor(settings: FrontendSettings, logger: Logger) {
+    this.settings = settings;
+    this.logger = logger;
+  }
+
+  /** One attempt now; on failure the retries continue in the background. */
+  async start(): Promise<void> {
+    if (await this.attempt()) return;
+    void this.retry();
+  }
+
+  private async retry(): Promise<void> {
+    for (let round = 1; !this.stopped && this.current === undefined; round++) {
+      await delay(Math.min(100 * 2 ** Math.min(round, 5), 2000));
+      if (!this.stopped) await this.attempt();
+    }
+  }
+
+  private async attempt(): Promise<boolean> {
+    const { http, redisUrl, maxQueueLength, redisTimeoutMs, caFile } = this.settings;
+    const producer = new Producer({
+      redisUrl,
+      job: http.redisInputQueue,
+      countWindow: http.countWindow,
+      timeWindow: http.timeWindow,
+      ...(maxQueueLength === undefined ? {} : { maxQueueLength }),
+      ...(redisTimeoutMs === undefined ? {} : { redisTimeoutMs }),
+      caFile,
+      logger: this.logger,
+    });
+    try {
+      await producer.start();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Redis is not reachable yet; answering 503 and retrying');
+      await producer.stop();
+      return false;
+    }
+    if (this.stopped) {
+      await producer.stop();
+      return false;
+    }
+    this.current = producer;
+    this.logger.info({ redis: redisUrl.replace(/\/\/([^@/]*)@/, '//***@') }, 'connected to Redis');
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.current?.stop();
+  }
+}
+
+/**
+ * Runs the HTTP frontend of one job in this process until SIGTERM/SIGINT. Resolves to the
+ * exit code: 0 after a clean stop, 1 when it could not start (port in use...), 2 for invalid
+ * options.
+ */
+export async function runFrontend(options: RunFrontendOptions): Promise<number> {
+  let settings: FrontendSettings;
+  const bootLogger = createLogger(options.logFile === undefined ? {} : { file: options.logFile });
+  try {
+    settings = resolveFrontendSettings(options);
+  } catch (error) {
+    return fatal(bootLogger, error);
+  }
+  const { http } = settings;
+  const job = http.redisInputQueue;
+  const logger = bootLogger.child({ component: 'frontend', job });
+  for (const warning of settings.warnings) logger.warn(warning);
+
+  const keeper = new ProducerKeeper(settings, logger);
+  const backend = new ProducerBackend(() => keeper.current, { job });
+  const metrics = createFrontendMetrics({ job, defaultMetrics: true });
+  const app = buildServer({ backend, http, logger, metrics });
+
+  await keeper.start();
+  try {
+    await app.listen({ host: http.interface, port: http.port });
+  } catch (error) {
+    await keeper.stop();
+    const code = (error as { code?: unknown }).code;
+    const reason =
+      code === 'EADDRINUSE'
+        ? new CsError(
+            'CS_ERR_PORT_IN_USE',
+            `port ${http.port} on ${http.interface} is already in use; stop what listens there or choose another port (--port, or http.port in config.yaml)`,
+          )
+        : error;
+    return fatal(logger, reason);
+  }
+  const url = publicUrl(http.interface, http.port);
+  logger.info({ url }, 'frontend listening');
+  tellParent({ type: 'state', state: 'ready', url });
+
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    process.once('disconnect', stop);
+  });
+  logger.info('stopping: answering the requests in flight');
+  // fastify stops accepting, then waits for in-flight requests; bounded so a stuck one cannot hold the exit.
+  const graceMs = Math.min(http.requestTimeout + 1000, 15_000);
+  const closed = await Promise.race([app.close().then(() => true), delay(graceMs).then(() => false)]);
+  if (!closed) logger.warn({ graceMs }, 'requests still open at the end of the grace period');
+  await keeper.stop();
+  logger.info('frontend stopped');
+  logger.flush();
+  return 0;
+}
+
+function fatal(logger: Logger, error: unknown): number {
+  const code = isCsError(error) ? error.code : 'CS_ERR_INTERNAL';
+  const message = reasonOf(error);
+  logger.error({ code }, message);
+  logger.flush();
+  tellParent({ type: 'fatal', code, message });
+  process.stderr.write(`cluster-serving http: ${message}\n`);
+  return isCsError(error) ? error.exitCode : 1;
+}
+
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  let code: number;
+  try {
+    const { flags, logFile } = parseFrontendArgv(process.argv.slice(2));
+    code = await runFrontend({ flags, ...(logFile === undefined ? {} : { logFile }) });
+  } catch (error) {
+    process.stderr.write(`cluster-serving http: ${reasonOf(error)}\n`);
+    code = isCsError(error) ? error.exitCode : 1;
+  }
+  process.exitCode = code;
+  // The IPC channel keeps the process alive; release it so the frontend can exit.
+  if (process.connected) process.disconnect();
+}

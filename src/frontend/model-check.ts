@@ -1,0 +1,69 @@
+import { CsError } from '../errors/registry.js';
+import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
+import type { NamedTensor } from '../protocol/tensor.js';
+
+function mismatch(message: string): CsError {
+  return new CsError('CS_ERR_INPUT_MISMATCH', message);
+}
+
+function names(specs: readonly TensorSpec[]): string {
+  return specs.map((s) => s.name).join(', ');
+}
+
+/** The first dim where `shape` breaks `spec` (-1 matches anything); undefined when it fits. */
+export function shapeProblem(spec: readonly number[], shape: readonly number[]): string | undefined {
+  if (spec.length !== shape.length) return `rank ${shape.length}, the model's is ${spec.length}`;
+  for (let i = 0; i < spec.length; i++) {
+    const want = spec[i] as number;
+    if (want >= 0 && shape[i] !== want) return `dim ${i} is ${shape[i]}, the model needs ${want}`;
+  }
+  return undefined;
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+/**
+ * OIP inputs against the model the workers published: every model input given once, no other
+ * names, the declared datatype, and a shape that fits the declared one. Checked here so a
+ * wrong request is a 400 before anything reaches Redis.
+ */
+export function checkInferInputs(inputs: readonly NamedTensor[], model: ModelMetadata): void {
+  for (const input of inputs) {
+    const spec = model.inputs.find((s) => s.name === input.name);
+    if (spec === undefined) {
+      throw mismatch(
+        `input "${input.name}" is not an input of model "${model.name}" (its inputs: ${names(model.inputs)})`,
+      );
+    }
+    if (spec.datatype !== input.type) {
+      throw mismatch(
+        `input "${input.name}": datatype ${input.type} does not match the model's ${spec.datatype}`,
+      );
+    }
+    const problem = shapeProblem(spec.shape, input.shape);
+    if (problem !== undefined) {
+      throw mismatch(
+        `input "${input.name}": shape ${formatShape(input.shape)} does not fit the model's ${formatShape(spec.shape)} (${problem})`,
+      );
+    }
+  }
+  const missing = model.inputs.filter((s) => !inputs.some((i) => i.name === s.name));
+  if (missing.length > 0) {
+    throw mismatch(
+      `missing input ${missing.map((s) => `"${s.name}"`).join(', ')} (model "${model.name}" needs ${names(model.inputs)})`,
+    );
+  }
+}
+
+export function checkOutputFilter(requested: readonly string[] | undefined, model: ModelMetadata): void {
+  if (requested === undefined) return;
+  for (const name of requested) {
+    if (!model.outputs.some((s) => s.name === name)) {
+      throw mismatch(
+        `output "${name}" is not an output of model "${model.name}" (its outputs: ${names(model.outputs)})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { castTensor } from '../protocol/cast.js';
+import {
+  DATA_TYPES,
+  allocate,
+  isDataType,
+  type DataType,
+  type NamedTensor,
+  type NumericArray,
+  type TensorData,
+} from '../protocol/tensor.js';
+
+/** An Open Inference Protocol (KServe v2) inference request, decoded to tensors. */
+export interface InferRequest {
+  readonly id: string | undefined;
+  readonly inputs: NamedTensor[];
+  /** Output names the client asked for; undefined = all. */
+  readonly outputs: string[] | undefined;
+}
+
+const MAX_RANK = 16;
+const MAX_ELEMENTS = 1 << 28;
+
+function bad(message: string): CsError {
+  return new CsError('CS_ERR_HTTP_BAD_REQUEST', message);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Decodes a parsed JSON body; every problem is a 400 that names the input and the field. */
+export function decodeInferRequest(body: unknown): InferRequest {
+  if (!isRecord(body)) {
+    throw bad(
+      'the body must be a JSON object like {"inputs":[{"name":..,"shape":[..],"datatype":"FP32","data":[..]}]}',
+    );
+  }
+  const id = body['id'];
+  if (id !== undefined && typeof id !== 'string')
+    throw bad(`"id" must be a string, got ${JSON.stringify(id)}`);
+  const inputs = body['inputs'];
+  if (inputs === undefined) {
+    const near = Object.keys(body).find((k) => /^inputs?$/i.test(k) || k.toLowerCase() === 'instances');
+    const hint =
+      near === undefined
+        ? ''
+        : ` (found "${near}"${near === 'instances' ? ': that is the /predict format' : ''})`;
+    throw bad(`the body has no "inputs" array${hint}`);
+  }
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw bad('"inputs" must be a non-empty array of {name, shape, datatype, data}');
+  }
+  const seen = new Set<string>();
+  const tensors = inputs.map((input: unknown, index) => {
+    const tensor = decodeInput(input, index);
+    if (seen.has(tensor.name)) throw bad(`input "${tensor.name}" appears more than once`);
+    seen.add(tensor.name);
+    return tensor;
+  });
+  return { id, inputs: tensors, outputs: decodeOutputFilter(body['outputs']) };
+}
+
+function decodeOutputFilter(outputs: unknown): string[] | undefined {
+  if (outputs === undefined) return undefined;
+  if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name": ...}');
+  return outputs.map((entry: unknown, index) => {
+    if (!isRecord(entry) || typeof entry['name'] !== 'string') {
+      throw bad(`outputs[${index}] must be an object with a string "name"`);
+    }
+    const parameters = entry['parameters'];
+    if (isRecord(parameters) && parameters['binary_data'] === true) {
+      throw bad(
+        `outputs[${index}] ("${entry['name']}"): binary_data outputs are not supported; ask for JSON data`,
+      );
+    }
+    return entry['name'];
+  });
+}
+
+function decodeInput(input: unknown, index: number): NamedTensor {
+  if (!isRecord(input)) throw bad(`inputs[${index}] must be an object with name, shape, datatype and data`);
+  const name = input['name'];
+  if (typeof name !== 'string' || name.length === 0)
+    throw bad(`inputs[${index}].name must be a non-empty string`);
+  const label = `input "${name}"`;
+  const shape = decodeShape(input['shape'], label);
+  const datatype = input['datatype'];
+  if (typeof datatype !== 'string' || !isDataType(datatype)) {
+    throw bad(`${label}: datatype ${JSON.stringify(datatype)} is not one of ${DATA_TYPES.join(', ')}`);
+  }
+  const parameters = input['parameters'];
+  if (isRecord(parameters) && parameters['binary_data_size'] !== undefined) {
+    throw bad(`${label}: the binary tensor extension is not supported; send the values in "data"`);
+  }
+  const count = shape.reduce((n, d) => n * d, 1);
+  if (count > MAX_ELEMENTS)
+    throw new CsError('CS_ERR_INPUT_TOO_LARGE', `${label}: shape ${JSON.stringify(shape)} is too large`);
+  const raw = input['data'];
+  if (!Array.isArray(raw)) throw bad(`${label}: "data" must be an array (flat or nested, row-major)`);
+  const data = decodeData(raw, datatype, count, label);
+  return { name, type: datatype, shape, data };
+}
+
+function decodeShape(value: unknown, label: string): number[] {
+  if (!Array.isArray(value)) throw bad(`${label}: "shape" must be an array of non-negative integers`);
+  if (value.length > MAX_RANK) throw bad(`${label}: rank ${value.length} is above the limit of ${MAX_RANK}`);
+  for (const d of value) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      throw bad(`${label}: shape ${JSON.stringify(value)} must hold non-negative integers`);
+    }
+  }
+  return value as number[];
+}
+
+/** Walks flat or nested arrays in row-major order, handing each leaf to `put`. */
+function walk(
+  data: readonly unknown[],
+  count: number,
+  label: string,
+  put: (value: unknown, index: number) => void,
+): void {
+  let index = 0;
+  const visit = (list: readonly unknown[]): void => {
+    for (const item of list) {
+      if (Array.isArray(item)) {
+        visit(item);
+        continue;
+      }
+      if (index >= count) throw bad(`${label}: "data" holds more elements than the shape's ${count}`);
+      put(item, index);
+      index += 1;
+    }
+  };
+  visit(data);
+  if (index !== count) throw bad(`${label}: "data" holds ${index} elements, the shape needs ${count}`);
+}
+
+const INT_RANGES: Readonly<Partial<Record<DataType, readonly [number, number]>>> = {
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+};
+
+const BIG_RANGES: Readonly<Record<'INT64' | 'UINT64', readonly [bigint, bigint]>> = {
+  INT64: [-(1n << 63n), (1n << 63n) - 1n],
+  UINT64: [0n, (1n << 64n) - 1n],
+};
+
+function shown(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+function decodeData(raw: readonly unknown[], type: DataType, count: number, label: string): TensorData {
+  const at = (index: number): string => `${label}: data[${index}]`;
+  if (type === 'BYTES') {
+    const out = new Array<string>(count);
+    walk(raw, count, label, (v, i) => {
+      if (typeof v !== 'string') throw bad(`${at(i)} must be a string for BYTES, got ${shown(v)}`);
+      out[i] = v;
+    });
+    return out;
+  }
+  if (type === 'BOOL') {
+    const out = allocate('BOOL', count);
+    walk(raw, count, label, (v, i) => {
+      if (typeof v !== 'boolean') throw bad(`${at(i)} must be true or false for BOOL, got ${shown(v)}`);
+      out[i] = v ? 1 : 0;
+    });
+    return out;
+  }
+  if (type === 'INT64' || type === 'UINT64') {
+    const [min, max] = BIG_RANGES[type];
+    const out = allocate(type, count) as BigInt64Array | BigUint64Array;
+    walk(raw, count, label, (v, i) => {
+      let big: bigint;
+      if (typeof v === 'number') {
+        if (!Number.isInteger(v)) throw bad(`${at(i)} = ${v} is not an integer (${type})`);
+        if (!Number.isSafeInteger(v)) {
+          throw bad(
+            `${at(i)} = ${v} is beyond 2^53 and lost precision as a JSON number; send it as a string of digits`,
+          );
+        }
+        big = BigInt(v);
+      } else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) {
+        big = BigInt(v);
+      } else {
+        throw bad(`${at(i)} must be an integer (or a string of digits) for ${type}, got ${shown(v)}`);
+      }
+      if (big < min || big > max) throw bad(`${at(i)} = ${big} is out of range for ${type}`);
+      out[i] = big;
+    });
+    return out;
+  }
+  // Floating types are read as float32/float64 straight away; FP16 goes through float32.
+  const target: Exclude<DataType, 'BYTES' | 'BOOL' | 'INT64' | 'UINT64'> = type;
+  const out: NumericArray = allocate(target === 'FP16' ? 'FP32' : target, count);
+  const range = INT_RANGES[target];
+  walk(raw, count, label, (v, i) => {
+    if (typeof v !== 'number') throw bad(`${at(i)} must be a number for ${type}, got ${shown(v)}`);
+    if (range !== undefined && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
+      throw bad(`${at(i)} = ${v} is not an integer in ${range[0]}..${range[1]} (${type})`);
+    }
+    out[i] = v;
+  });
+  if (target !== 'FP16') return out;
+  try {
+    return castTensor({ type: 'FP32', shape: [count], data: out }, 'FP16').data;
+  } catch (error) {
+    throw bad(`${label}: ${isCsError(error) ? error.message : reasonOf(error)}`);
+  }
+}

@@ -1,0 +1,143 @@
+import { resolveHttpOptions } from '../config/http-options.js';
+import { loadConfig } from '../config/load.js';
+import type { HttpOptions } from '../config/types.js';
+import { CsError } from '../errors/registry.js';
+
+/** How `runFrontend` is called (the CLI's `cluster-serving http` and the supervisor). */
+export interface RunFrontendOptions {
+  readonly configPath?: string;
+  readonly flags?: Record<string, string | number | boolean>;
+  readonly logFile?: string;
+}
+
+/** Everything the frontend process needs, resolved. */
+export interface FrontendSettings {
+  readonly http: HttpOptions;
+  /** The Redis url actually used (redisUrl, or redisHost:redisPort). */
+  readonly redisUrl: string;
+  readonly maxQueueLength: number | undefined;
+  readonly redisTimeoutMs: number | undefined;
+  readonly caFile: string | undefined;
+  readonly warnings: readonly string[];
+}
+
+/** Flags that are not frontend options: where the config is, the Redis override. */
+const CONFIG_FLAG = 'config';
+const REDIS_FLAG = 'redis';
+
+/**
+ * Options from a config's `http:` section (inheriting its redisUrl and jobName) and/or flags;
+ * flags win over the section. Invalid or unknown options are one CS_ERR_CONFIG_INVALID
+ * listing every problem.
+ */
+export function resolveFrontendSettings(options: RunFrontendOptions): FrontendSettings {
+  const flags: Record<string, unknown> = { ...(options.flags ?? {}) };
+  const redisOverride = takeString(flags, REDIS_FLAG);
+  const configPath = options.configPath ?? takeString(flags, CONFIG_FLAG);
+  const warnings: string[] = [];
+
+  if (configPath === undefined) {
+    if (redisOverride !== undefined && flags['redisUrl'] === undefined) flags['redisUrl'] = redisOverride;
+    const resolved = resolveHttpOptions(flags);
+    failOn(resolved.problems, 'cluster-serving http');
+    return settings(resolved.options, undefined, [...warnings, ...resolved.warnings]);
+  }
+
+  const { config, warnings: configWarnings } = loadConfig(
+    configPath,
+    redisOverride === undefined ? {} : { redisUrl: redisOverride },
+  );
+  warnings.push(...configWarnings);
+  const inherited = { redisUrl: config.redisUrl, jobName: config.jobName };
+  let http = config.http ?? resolveHttpOptions({}, inherited).options;
+  if (Object.keys(flags).length > 0) {
+    const resolved = resolveHttpOptions(flags, inherited);
+    failOn(resolved.problems, 'cluster-serving http');
+    warnings.push(...resolved.warnings);
+    http = overlay(http, resolved.options, Object.keys(flags));
+  }
+  return settings(http, config, warnings);
+}
+
+function settings(
+  http: HttpOptions,
+  config: ReturnType<typeof loadConfig>['config'] | undefined,
+  warnings: string[],
+): FrontendSettings {
+  return {
+    http,
+    redisUrl: http.redisUrl ?? `redis://${http.redisHost}:${http.redisPort}`,
+    maxQueueLength: config?.maxQueueLength,
+    redisTimeoutMs: config?.redisTimeout,
+    caFile: config?.redisSecureEnabled === true ? config.redisSecureTrustStorePath : undefined,
+    warnings,
+  };
+}
+
+/** The options named by `given` flags (case-insensitively) taken from `top`, the rest from `base`. */
+function overlay(base: HttpOptions, top: HttpOptions, given: readonly string[]): HttpOptions {
+  const lower = new Set(given.map((k) => k.toLowerCase()));
+  const out: Record<string, unknown> = { ...base };
+  for (const key of Object.keys(top) as (keyof HttpOptions)[]) {
+    if (lower.has(key.toLowerCase())) out[key] = top[key];
+  }
+  if (lower.has('redishost') || lower.has('redisport')) {
+    if (!lower.has('redisurl')) out['redisUrl'] = undefined;
+  }
+  return out as unknown as HttpOptions;
+}
+
+function takeString(flags: Record<string, unknown>, key: string): string | undefined {
+  const value = flags[key];
+  delete flags[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function failOn(problems: readonly string[], where: string): void {
+  if (problems.length === 0) return;
+  throw new CsError(
+    'CS_ERR_CONFIG_INVALID',
+    `${where}: invalid options:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+  );
+}
+
+/**
+ * `--port 8080`, `--port=8080`, and a bare `--tokenBucketEnabled` (true) as a flags record;
+ * `-c` is `--config`. Anything else is a usage error.
+ */
+export function parseFrontendArgv(argv: readonly string[]): {
+  flags: Record<string, string | boolean>;
+  logFile?: string;
+} {
+  const flags: Record<string, string | boolean> = {};
+  let logFile: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    let key: string;
+    let value: string | boolean | undefined;
+    if (arg === '-c') key = CONFIG_FLAG;
+    else if (arg.startsWith('--') && arg.length > 2) {
+      const eq = arg.indexOf('=');
+      key = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+      if (eq !== -1) value = arg.slice(eq + 1);
+    } else {
+      throw new CsError('CS_ERR_CLI_USAGE', `unexpected argument "${arg}"; options look like --port 10020`);
+    }
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--') && next !== '-c') {
+        value = next;
+        i += 1;
+      } else {
+        value = true;
+      }
+    }
+    if (key === 'log-file') {
+      if (typeof value !== 'string') throw new CsError('CS_ERR_CLI_USAGE', '--log-file needs a path');
+      logFile = value;
+    } else {
+      flags[key] = value;
+    }
+  }
+  return logFile === undefined ? { flags } : { flags, logFile };
+}

@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CsError, reasonOf } from '../errors/registry.js';
+import type { TensorSpec } from '../protocol/model-metadata.js';
+import type { NamedTensor } from '../protocol/tensor.js';
+import { bodyText } from './http-errors.js';
+import { checkInferInputs, checkOutputFilter } from './model-check.js';
+import { decodeInferRequest } from './oip-request.js';
+import type { RouteContext } from './server.js';
+import { shapeJson, tensorDataJson } from './tensor-json.js';
+
+interface NameParams {
+  readonly name: string;
+}
+
+/** The output a postProcessing job answers with instead of tensors. */
+const TEXT_OUTPUT = 'postprocessing';
+
+function specJson(spec: TensorSpec): { name: string; datatype: string; shape: readonly number[] } {
+  return { name: spec.name, datatype: spec.datatype, shape: spec.shape };
+}
+
+function outputJson(tensor: NamedTensor): string {
+  return `{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.type}","shape":${shapeJson(tensor.shape)},"data":${tensorDataJson(tensor)}}`;
+}
+
+/**
+ * Open Inference Protocol (KServe v2) routes. One frontend serves one job, whose name is the
+ * model name; other names get 404. Readiness means a warmed worker is alive for the job.
+ */
+export function registerOipRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { backend, job } = context;
+
+  const knownModel = async (request: FastifyRequest): Promise<void> => {
+    const { name } = request.params as NameParams;
+    if (name !== job) {
+      throw new CsError(
+        'CS_ERR_HTTP_MODEL_NOT_FOUND',
+        `unknown model "${name}"; this frontend serves "${job}"`,
+      );
+    }
+  };
+
+  const notReady = (reply: FastifyReply, error: unknown, extra: Record<string, unknown>): void => {
+    const message = error instanceof CsError ? error.message : reasonOf(error);
+    void reply
+      .code(503)
+      .header('retry-after', '1')
+      .type('application/json')
+      .send(JSON.stringify({ ...extra, ready: false, error: message }));
+  };
+
+  app.get('/v2', (_request, reply) => {
+    void reply.send({ name: 'cluster-serving', version: context.version, extensions: [] });
+  });
+
+  app.get('/v2/health/live', (_request, reply) => {
+    void reply.send({ live: true });
+  });
+
+  app.get('/v2/health/ready', async (_request, reply) => {
+    try {
+      await context.readyModel();
+      void reply.send({ ready: true });
+    } catch (error) {
+      notReady(reply, error, {});
+    }
+  });
+
+  app.get('/v2/models/:name', { onRequest: knownModel }, async (_request, reply) => {
+    const status = await backend.status();
+    if (status.model === undefined) {
+      throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
+    }
+    const model = status.model;
+    void reply.send({
+      name: job,
+      versions: ['1'],
+      platform: model.platform,
+      inputs: model.inputs.map(specJson),
+      outputs: model.outputs.map(specJson),
+    });
+  });
+
+  app.get('/v2/models/:name/ready', { onRequest: knownModel }, async (_request, reply) => {
+    try {
+      await context.readyModel();
+      void reply.send({ name: job, ready: true });
+    } catch (error) {
+      notReady(reply, error, { name: job });
+    }
+  });
+
+  app.post('/v2/models/:name/infer', { onRequest: [knownModel, context.admit] }, async (request, reply) => {
+    let t = performance.now();
+    const text = bodyText(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new CsError('CS_ERR_HTTP_BAD_REQUEST', `the body is not valid JSON: ${reasonOf(error)}`);
+    }
+    const infer = decodeInferRequest(parsed);
+    t = context.stage('parse', t);
+
+    const model = await context.readyModel();
+    checkInferInputs(infer.inputs, model);
+    checkOutputFilter(infer.outputs, model);
+    t = context.stage('validate', t);
+
+    const prediction = await backend.submit(infer.inputs, { timeoutMs: context.http.requestTimeout });
+    t = context.stage('submit', t);
+    if (prediction.kind === 'error') throw new CsError(prediction.code, prediction.message);
+
+    let outputs: NamedTensor[];
+    if (prediction.kind === 'text') {
+      outputs = [{ name: TEXT_OUTPUT, type: 'BYTES', shape: [1], data: [prediction.text] }];
+    } else if (infer.outputs === undefined) {
+      outputs = prediction.outputs;
+    } else {
+      outputs = infer.outputs.flatMap((name) => prediction.outputs.filter((o) => o.name === name));
+    }
+    const id = infer.id === undefined ? '' : `,"id":${JSON.stringify(infer.id)}`;
+    const body = `{"model_name":${JSON.stringify(job)},"model_version":"1"${id},"outputs":[${outputs.map(outputJson).join(',')}]}`;
+    context.stage('encode', t);
+    void reply.type('application/json').send(body);
+  });
+}

@@ -1,0 +1,212 @@
+import { createRequire } from 'node:module';
+import { setTimeout as delay } from 'node:timers/promises';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { CsError } from '../errors/registry.js';
+import { silentLogger, type Logger } from '../logging/logger.js';
+import {
+  createFrontendMetrics,
+  type FrontendMetrics,
+  type RequestStage,
+} from '../metrics/frontend-metrics.js';
+import type { HttpOptions } from '../config/types.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
+import { InFlightLimit, TokenBucket } from './admission.js';
+import type { PredictionBackend } from './backend.js';
+import { httpStatusOf, rejectionReason, retryAfterSeconds, toCsError } from './http-errors.js';
+import { registerBigdlRoutes } from './routes-bigdl.js';
+import { registerOipRoutes } from './routes-oip.js';
+
+export const WELCOME_TEXT = 'welcome to BigDL web serving frontend';
+
+const PREDICTION_ROUTES = new Set(['/predict', '/v2/models/:name/infer']);
+
+export interface BuildServerOptions {
+  readonly backend: PredictionBackend;
+  readonly http: HttpOptions;
+  readonly logger?: Logger;
+  readonly metrics?: FrontendMetrics;
+  /** Clock of the token bucket (tests). */
+  readonly now?: () => number;
+}
+
+/** What the route files share. */
+export interface RouteContext {
+  readonly backend: PredictionBackend;
+  readonly job: string;
+  readonly http: HttpOptions;
+  readonly metrics: FrontendMetrics;
+  readonly version: string;
+  /** onRequest hook of prediction routes: token bucket, then the parallelism bound. */
+  admit(request: FastifyRequest): Promise<void>;
+  /** The job's model when a warmed worker is alive; else CS_ERR_NO_WORKER / CS_ERR_REDIS_UNAVAILABLE. */
+  readyModel(): Promise<ModelMetadata>;
+  /** Records the time since `startedAt` (performance.now()) under a stage; returns now. */
+  stage(stage: RequestStage, startedAt: number): number;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = createRequire(import.meta.url)('../../package.json') as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * The HTTP frontend of one job, without listening, so tests drive it with inject(). The
+ * caller owns the backend's lifecycle; closing the server does not stop it.
+ */
+export function buildServer(options: BuildServerOptions): FastifyInstance {
+  const { backend, http } = options;
+  const job = http.redisInputQueue;
+  const metrics = options.metrics ?? createFrontendMetrics({ job });
+  const app = Fastify({
+    loggerInstance: (options.logger ?? silentLogger()) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: http.bodyLimit,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as text and
+  // each route parses it (timed), whatever the content type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const bucket = http.tokenBucketEnabled
+    ? new TokenBucket({
+        tokensPerSecond: http.tokensPerSecond,
+        acquireTimeoutMs: http.tokenAcquireTimeout,
+        ...(options.now === undefined ? {} : { now: options.now }),
+      })
+    : undefined;
+  const limit = new InFlightLimit(http.parallelism);
+  let onFinish: (request: FastifyRequest, fn: () => void) => void = () => undefined;
+
+  const context: RouteContext = {
+    backend,
+    job,
+    http,
+    metrics,
+    version: packageVersion(),
+    async admit(request): Promise<void> {
+      if (bucket !== undefined) {
+        const waitMs = bucket.reserve();
+        if (waitMs === undefined) {
+          throw new CsError(
+            'CS_ERR_HTTP_RATE_LIMITED',
+            `rate limited: no token within ${http.tokenAcquireTimeout} ms (tokensPerSecond ${http.tokensPerSecond}); retry later`,
+          );
+        }
+        if (waitMs > 0) await delay(waitMs);
+      }
+      const release = limit.tryAcquire();
+      if (release === undefined) {
+        throw new CsError(
+          'CS_ERR_HTTP_BUSY',
+          `${http.parallelism} predictions are in flight already (parallelism); retry shortly`,
+        );
+      }
+      onFinish(request, release);
+    },
+    async readyModel(): Promise<ModelMetadata> {
+      const status = await backend.status();
+      if (status.liveWorkers === 0 || status.model === undefined) {
+        throw new CsError(
+          'CS_ERR_NO_WORKER',
+          `no live worker serves job "${job}"; start one (cluster-serving start, or cluster-serving worker -c config.yaml)`,
+        );
+      }
+      return status.model;
+    },
+    stage(stage, startedAt): number {
+      const now = performance.now();
+      metrics.observeStage(stage, (now - startedAt) / 1000);
+      return now;
+    },
+  };
+
+  // Work to do once per request when its answer is out: onResponse covers inject() and normal
+  // answers, the socket's close covers clients that went away first.
+  const finishers = new WeakMap<FastifyRequest, (() => void)[]>();
+  const finish = (request: FastifyRequest): void => {
+    const list = finishers.get(request);
+    if (list === undefined) return;
+    finishers.delete(request);
+    for (const fn of list) fn();
+  };
+  onFinish = (request, fn): void => {
+    finishers.get(request)?.push(fn);
+  };
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const started = performance.now();
+    metrics.requestStarted();
+    finishers.set(request, [
+      (): void => {
+        metrics.requestEnded();
+        const route = request.routeOptions.url ?? 'unmatched';
+        metrics.observeRequest(
+          route,
+          request.method,
+          reply.raw.statusCode,
+          (performance.now() - started) / 1000,
+        );
+      },
+    ]);
+    reply.raw.once('close', () => finish(request));
+    done();
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    finish(request);
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const csError = toCsError(error, http.bodyLimit);
+    const status = httpStatusOf(csError.code);
+    const route = request.routeOptions.url;
+    if (route !== undefined && PREDICTION_ROUTES.has(route)) metrics.reject(rejectionReason(csError.code));
+    if (status >= 500 && status !== 503 && status !== 504) {
+      request.log.error({ err: error, code: csError.code, route }, 'request failed');
+    }
+    const retryAfter = retryAfterSeconds(status);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    void reply
+      .code(status)
+      .type('application/json')
+      .send(JSON.stringify({ error: csError.message }));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .type('application/json')
+      .send(
+        JSON.stringify({
+          error: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready], POST /v2/models/${job}/infer`,
+        }),
+      );
+  });
+
+  app.get('/', (_request, reply) => {
+    void reply.type('text/plain; charset=utf-8').send(WELCOME_TEXT);
+  });
+
+  app.get('/metrics', async (request, reply) => {
+    try {
+      metrics.setJobFigures(await backend.figures());
+    } catch (error) {
+      request.log.warn({ err: error }, 'job figures unavailable for /metrics');
+      metrics.setJobFigures(undefined);
+    }
+    metrics.setProducerFigures(backend.flushes);
+    const text = await metrics.render();
+    void reply.type(metrics.registry.contentType).send(text);
+  });
+
+  registerBigdlRoutes(app, context);
+  registerOipRoutes(app, context);
+  return app;
+}
