@@ -48,6 +48,7 @@ export class Job {
   private readonly logger: Logger;
   private startWaiter: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private progress: RequestContext['progress'] = () => undefined;
+  private readonly ownConsumers = new Set<string>();
   /** Set once stop/cancel/failure began: exits are then expected, never restarted. */
   private ending = false;
 
@@ -96,11 +97,12 @@ export class Job {
     return this.record.state;
   }
 
-  /** Consumer names of this job's local workers that are serving now. */
+  /**
+   * Every consumer name our own workers ever used. A killed worker's heartbeat stays fresh for
+   * a few seconds; it must not be counted as a remote worker meanwhile.
+   */
   localConsumers(): string[] {
-    return this.slots.flatMap((s) =>
-      s.record.consumer !== null && s.child?.running === true ? [s.record.consumer] : [],
-    );
+    return [...this.ownConsumers];
   }
 
   localReady(): number {
@@ -209,7 +211,10 @@ export class Job {
     }
     const { record } = slot;
     record.state = message.state;
-    if (message.consumer !== undefined) record.consumer = message.consumer;
+    if (message.consumer !== undefined) {
+      record.consumer = message.consumer;
+      this.ownConsumers.add(message.consumer);
+    }
     if (record.role === 'frontend' && message.url !== undefined) this.record.httpUrl = message.url;
     this.options.onChange();
     const who =

@@ -219,7 +219,8 @@ export class Supervisor {
       redis: connection,
       redisManaged: this.redis.isManaged(record.redisUrl),
       localReady: job?.localReady() ?? 0,
-      localConsumers: job?.localConsumers() ?? [],
+      localConsumers:
+        job?.localConsumers() ?? record.processes.flatMap((p) => (p.consumer === null ? [] : [p.consumer])),
     });
   }
 
