@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 // keys.ts is pure (no I/O): it is imported here because it is the one place that spells
 // the result prefix, which is also the frontend's redisOutputQueue default.
 import { resultPrefix } from '../redis/keys.js';
+import { IMAGE_DEFAULTS, type ImageDefaults } from './image-keys.js';
 import type { HttpOptions, ImageOptions, PostProcessing } from './types.js';
 
 /**
@@ -9,7 +10,7 @@ import type { HttpOptions, ImageOptions, PostProcessing } from './types.js';
  * (config/config.yaml states the same values; a test keeps them in step). modelPath has no
  * default: it is required.
  */
-export interface ConfigDefaults {
+export interface ConfigDefaults extends ImageDefaults {
   readonly jobName: string;
   readonly postProcessing: PostProcessing;
   /** `imageResize: w,h`; undefined keeps the decoded size. */
@@ -46,6 +47,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   jobName: DEFAULT_JOB_NAME,
   postProcessing: Object.freeze({ kind: 'none' }),
   imageResize: undefined,
+  ...IMAGE_DEFAULTS,
   inputAlreadyBatched: false,
   coreNumberPerMachine: undefined,
   modelParallelism: availableParallelism(),

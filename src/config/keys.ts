@@ -10,6 +10,7 @@ import {
   type ValueParser,
 } from './value-parsers.js';
 import { parseRedisUrl } from './redis-url.js';
+import { IMAGE_KEYS, IMAGE_PARSERS } from './image-keys.js';
 
 /**
  * The key table: every name config.yaml may use, how each value is read and its bounds.
@@ -41,6 +42,7 @@ export const TOP_LEVEL_PARSERS = {
   maxQueueLength: integerIn(1, 10_000_000),
   resultTtlSeconds: integerIn(1, 7 * 24 * 3600),
   maxDeliveries: integerIn(1, 100),
+  ...IMAGE_PARSERS,
 } as const satisfies Record<string, ValueParser<unknown>>;
 
 export type TopLevelKey = keyof typeof TOP_LEVEL_PARSERS;
@@ -82,6 +84,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'maxQueueLength',
   'resultTtlSeconds',
   'maxDeliveries',
+  ...IMAGE_KEYS,
   'http',
 ];
 

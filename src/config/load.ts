@@ -11,6 +11,7 @@ import {
   type Entry,
 } from './collect-keys.js';
 import { DEFAULTS } from './defaults.js';
+import { resolveImage } from './image-keys.js';
 import { HTTP_KEYS, TOP_LEVEL_KEYS, TOP_LEVEL_PARSERS as P } from './keys.js';
 import {
   resolveHttp,
@@ -99,7 +100,7 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
     inputAlreadyBatched:
       readEntry(found, 'inputAlreadyBatched', P.inputAlreadyBatched, problems) ??
       DEFAULTS.inputAlreadyBatched,
-    image: { resize: readEntry(found, 'imageResize', P.imageResize, problems) ?? DEFAULTS.imageResize },
+    image: resolveImage((key, parser) => readEntry(found, key, parser, problems), DEFAULTS.imageResize),
     maxBatchSize: readEntry(found, 'maxBatchSize', P.maxBatchSize, problems) ?? DEFAULTS.maxBatchSize,
     maxBatchDelayMs:
       readEntry(found, 'maxBatchDelayMs', P.maxBatchDelayMs, problems) ?? DEFAULTS.maxBatchDelayMs,

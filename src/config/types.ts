@@ -26,8 +26,22 @@ export type PostProcessing =
   | { readonly kind: 'pickTopN'; readonly n: number };
 
 export interface ImageOptions {
-  /** `w,h` of BigDL's imageResize; undefined = keep the decoded size. */
+  /** `w,h` of BigDL's imageResize; undefined = the model's fixed H and W if it declares them, else the decoded size. */
   readonly resize: { readonly width: number; readonly height: number } | undefined;
+  /**
+   * stretch: resize to exactly the target size (BigDL). keepAspect: height to the target
+   * height, width by the aspect ratio capped at the target width, the rest padded on the
+   * right with padValue (PaddleOCR's text classifier and recogniser).
+   */
+  readonly resizeMode: 'stretch' | 'keepAspect';
+  readonly channelOrder: 'bgr' | 'rgb';
+  readonly layout: 'chw' | 'hwc';
+  /** Each value is (pixel × scale − mean[c]) / std[c], c in channelOrder's order. */
+  readonly scale: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  /** What padded elements hold, in the final (scaled, normalised) units. */
+  readonly padValue: number;
 }
 
 /** A loaded, validated, frozen config.yaml. */

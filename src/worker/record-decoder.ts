@@ -1,3 +1,4 @@
+import type { ImageOptions } from '../config/types.js';
 import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
@@ -6,6 +7,7 @@ import { decodeInstances } from '../protocol/json-instances.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
 import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
+import { decodeImages } from './image-input.js';
 import type { StreamEntry } from './stream-entry.js';
 
 /** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
@@ -41,6 +43,8 @@ export interface DecodeContext {
   readonly inputAlreadyBatched: boolean;
   readonly maxDeliveries: number;
   readonly now: number;
+  /** How strings sent for numeric inputs (images) become tensors. */
+  readonly image: ImageOptions;
 }
 
 /** Undefined when the entry has no usable uri: there is nowhere to answer it. */
@@ -56,7 +60,8 @@ export function addressOf(entry: StreamEntry): RecordAddress | undefined {
   };
 }
 
-export function decodeRecord(address: RecordAddress, context: DecodeContext): DecodedRecord {
+/** Async because images are decoded on libuv's threads (sharp); everything else is synchronous. */
+export async function decodeRecord(address: RecordAddress, context: DecodeContext): Promise<DecodedRecord> {
   const { entry } = address;
   if (entry.deliveries > context.maxDeliveries) {
     return fail(
@@ -76,16 +81,16 @@ export function decodeRecord(address: RecordAddress, context: DecodeContext): De
     const { model } = context;
     if (serde === undefined || serde === '') {
       const tensors = decodeBigdlInput(data);
-      return ready(address, prepareSample(tensors, context, true));
+      return ready(address, await prepareSample(tensors, context, true), model);
     }
     if (serde === 'stream') {
       const instances = decodeInstances(data);
-      const samples = instances.map((tensors) => prepareSample(tensors, context, true));
+      const samples = await Promise.all(instances.map((tensors) => prepareSample(tensors, context, true)));
       const inputs = model.inputs.map((_, i) => concatBatch(samples.map((s) => s[i] as Tensor)));
-      return ready(address, inputs);
+      return ready(address, inputs, model);
     }
     if (serde === TENSOR_SERDE) {
-      return ready(address, prepareSample(decodeTensorFrame(data), context, false));
+      return ready(address, await prepareSample(decodeTensorFrame(data), context, false), model);
     }
     return fail(
       address,
@@ -99,7 +104,7 @@ export function decodeRecord(address: RecordAddress, context: DecodeContext): De
 }
 
 /** Matches decoded columns to the model's inputs (by name when every name matches, else by position), casts and checks them. */
-function prepareSample(tensors: readonly NamedTensor[], context: DecodeContext, bigdl: boolean): Tensor[] {
+async function prepareSample(tensors: readonly NamedTensor[], context: DecodeContext, bigdl: boolean): Promise<Tensor[]> {
   const specs = context.model.inputs;
   const names = new Set(specs.map((s) => s.name));
   const byName = tensors.length > 0 && tensors.every((t) => names.has(t.name));
@@ -110,28 +115,32 @@ function prepareSample(tensors: readonly NamedTensor[], context: DecodeContext, 
     );
   }
   const addBatch = bigdl && !context.inputAlreadyBatched;
-  return specs.map((spec, i) => {
-    const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
-    if (tensor === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
-    return checkShape(spec, withBatch(toDeclaredType(spec, tensor, bigdl), addBatch), addBatch);
-  });
+  return Promise.all(
+    specs.map(async (spec, i) => {
+      const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
+      if (tensor === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+      const typed = await toDeclaredType(spec, tensor, bigdl, context.image);
+      return checkShape(spec, withBatch(typed, addBatch), addBatch);
+    }),
+  );
 }
 
-function toDeclaredType(spec: TensorSpec, tensor: Tensor, bigdl: boolean): Tensor {
+async function toDeclaredType(spec: TensorSpec, tensor: Tensor, bigdl: boolean, image: ImageOptions): Promise<Tensor> {
   if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
     if (!bigdl) return tensor;
     const text = (tensor.data as string[])[0] ?? '';
     const parts = text.split('|');
     return { type: 'BYTES', shape: [parts.length], data: parts };
   }
+  let numeric = tensor;
   if (tensor.type === 'BYTES') {
-    throw new CsError(
-      'CS_ERR_INPUT_UNSUPPORTED',
-      `input "${spec.name}" is ${spec.datatype} but the record holds a string (an image?); image inputs are not supported yet`,
-    );
+    // A string for a numeric input is an image. BigDL's string column is one sample (the batch
+    // dimension is added later); a BYTES tensor of our client or OIP holds one image per row.
+    const pixels = await decodeImages(tensor.data as string[], spec, image, `input "${spec.name}"`);
+    numeric = bigdl ? { ...pixels, shape: pixels.shape.slice(1) } : pixels;
   }
   try {
-    return castTensor(tensor, spec.datatype);
+    return castTensor(numeric, spec.datatype);
   } catch (error) {
     throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}": ${reasonOf(error)}`, { cause: error });
   }
@@ -159,7 +168,10 @@ function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
   return tensor;
 }
 
-function ready(address: RecordAddress, inputs: Tensor[]): ReadyRecord {
+function ready(address: RecordAddress, inputs: Tensor[], model: ModelMetadata): ReadyRecord {
+  // A model that cannot be batched (an input whose first dim is fixed, such as a recurrent
+  // state [2,N,64]) runs each record alone, so its inputs need not agree on a first dim.
+  if (!model.batchable) return { ...address, ok: true, inputs, rows: 1 };
   const rows = inputs[0]?.shape[0] ?? 1;
   inputs.forEach((t) => {
     if (t.shape.length > 0 && t.shape[0] !== rows) {

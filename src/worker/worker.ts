@@ -10,7 +10,7 @@ import { runRecords } from './batch-runner.js';
 import { Heartbeat } from './heartbeat.js';
 import { ModelSession } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
-import { addressOf, decodeRecord, type ReadyRecord } from './record-decoder.js';
+import { addressOf, decodeRecord, type DecodedRecord, type ReadyRecord } from './record-decoder.js';
 import { queueAnswers, type Answer } from './result-writer.js';
 import { compareIds, entryTime, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 
@@ -273,8 +273,10 @@ export class Worker {
       inputAlreadyBatched: config.inputAlreadyBatched,
       maxDeliveries: config.maxDeliveries,
       now,
+      image: config.image,
     };
     let queueMs = 0;
+    const decoding: Promise<DecodedRecord>[] = [];
     for (const entry of entries) {
       queueMs += Math.max(0, now - entryTime(entry.id));
       const address = addressOf(entry);
@@ -282,7 +284,10 @@ export class Worker {
         this.logger.warn({ id: entry.id }, 'entry without a usable uri (missing, empty or too long) dropped');
         continue;
       }
-      const record = decodeRecord(address, context);
+      decoding.push(decodeRecord(address, context));
+    }
+    // Records decode concurrently: images are decoded on libuv's threads while others parse.
+    for (const record of await Promise.all(decoding)) {
       if (record.ok) ready.push(record);
       else answers.push({ address: record, ok: false, code: record.code, message: record.message });
     }
