@@ -1,138 +1,86 @@
 /**
- * Reading Arrow columns straight from their buffers. apache-arrow's row accessors and
- * `toJSON` build one JS object per value; on the worker's hot path we only ever need the
- * value buffers, concatenated. Every offset is checked against the buffer it points into,
- * because a payload that parses as Arrow can still lie about its sizes.
+ * Values of Arrow columns read straight from their buffers, concatenated over rows. The
+ * offsets were already checked by the IPC reader, so slicing by them stays in bounds.
  */
-import { DataType, Precision, RecordBatchReader } from 'apache-arrow';
-import type { Data, RecordBatch, Schema } from 'apache-arrow';
 import { CsError } from '../errors/registry.js';
+import { isValidAt } from './arrow-ipc-reader.js';
+import type { IpcColumn, IpcField } from './arrow-ipc-reader.js';
+import { viewAs } from './tensor.js';
 
-/** Schema and batches of an Arrow IPC stream (with or without continuation markers). */
-export function readIpcStream(bytes: Uint8Array, what: string): { schema: Schema; batches: RecordBatch[] } {
-  let schema: Schema | undefined;
-  let batches: RecordBatch[];
-  try {
-    const reader = RecordBatchReader.from(bytes);
-    reader.open();
-    schema = reader.schema as Schema | undefined;
-    batches = reader.readAll();
-  } catch (error) {
-    throw new CsError('CS_ERR_INPUT_DECODE', `${what} is not a readable Arrow IPC stream: ${String(error)}`, {
-      cause: error,
-    });
-  }
-  if (schema === undefined) {
-    throw new CsError('CS_ERR_INPUT_DECODE', `${what} is not an Arrow IPC stream: no schema message found`);
-  }
-  if (batches.length === 0) {
-    throw new CsError('CS_ERR_INPUT_DECODE', `${what} holds an Arrow schema but no record batch`);
-  }
-  return { schema, batches };
+export function isInt32(field: IpcField): boolean {
+  return field.type.kind === 'int' && field.type.bitWidth === 32 && field.type.signed;
 }
 
-export function isInt32(type: DataType): boolean {
-  return DataType.isInt(type) && type.bitWidth === 32 && type.isSigned;
+export function isFloat32(field: IpcField): boolean {
+  return field.type.kind === 'float' && field.type.bits === 32;
 }
 
-export function isFloat32(type: DataType): boolean {
-  return DataType.isFloat(type) && type.precision === Precision.SINGLE;
+/** True when `field` is list<element> for the element test given. */
+export function isListOf(field: IpcField, element: (f: IpcField) => boolean): boolean {
+  const child = field.children[0];
+  return field.type.kind === 'list' && child !== undefined && element(child);
 }
 
-/** True when `list` is list<element>, for the element test given. */
-export function isListOf(type: DataType, element: (t: DataType) => boolean): boolean {
-  if (!DataType.isList(type)) return false;
-  const child = type.children[0];
-  return child !== undefined && element(child.type);
+/** A typed view of the values of an int32 or float32 column (copied when unaligned). */
+export function primitiveValues(column: IpcColumn, type: 'INT32'): Int32Array;
+export function primitiveValues(column: IpcColumn, type: 'FP32'): Float32Array;
+export function primitiveValues(column: IpcColumn, type: 'INT32' | 'FP32'): Int32Array | Float32Array {
+  return viewAs(type, column.values ?? new Uint8Array(0)) as Int32Array | Float32Array;
 }
-
-/** False for a null row (a row of a column without nulls is always valid). */
-export function isRowValid(data: Data, row: number): boolean {
-  return data.nullCount === 0 || data.getValid(row);
-}
-
-/** Typed array constructor of the list's element values (Float32Array or Int32Array). */
-type ValuesCtor = Float32ArrayConstructor | Int32ArrayConstructor;
 
 /**
- * The element values of list column chunks, concatenated over every non-null row of every
- * chunk where `rowValid` allows. A single contributing row is returned as a view (no copy).
+ * The element values of list columns (int32 or float32 elements), concatenated over every
+ * row that is valid in the list and that `rowValid` allows. A single contributing row is
+ * returned as a view (no copy).
  */
-export function concatListValues<C extends ValuesCtor>(
-  chunks: readonly Data[],
+export function concatListValues<T extends 'INT32' | 'FP32'>(
+  lists: readonly IpcColumn[],
   rowValid: (chunk: number, row: number) => boolean,
-  ctor: C,
+  type: T,
   where: string,
-): InstanceType<C> {
-  const pieces: InstanceType<C>[] = [];
+): T extends 'FP32' ? Float32Array : Int32Array {
+  type Out = T extends 'FP32' ? Float32Array : Int32Array;
+  const pieces: Out[] = [];
   let total = 0;
-  for (let c = 0; c < chunks.length; c++) {
-    const list = chunks[c]!;
-    const offsets = list.valueOffsets as Int32Array | undefined;
-    const child = list.children[0];
-    const values = child?.values as InstanceType<C> | undefined;
-    if (offsets === undefined || child === undefined || !(values instanceof ctor)) {
-      throw new CsError('CS_ERR_INPUT_DECODE', `${where}: list buffers are missing`);
-    }
-    if (child.nullCount > 0) throw new CsError('CS_ERR_INPUT_DECODE', `${where}: holds null elements`);
-    if (offsets.length < list.length + 1) {
-      throw new CsError(
-        'CS_ERR_INPUT_DECODE',
-        `${where}: offsets buffer is shorter than its ${list.length} rows`,
-      );
-    }
+  for (let c = 0; c < lists.length; c++) {
+    const list = lists[c]!;
+    const child = list.children[0]!;
+    if (child.validity !== undefined)
+      throw new CsError('CS_ERR_INPUT_DECODE', `${where}: holds null elements`);
+    const values = primitiveValues(child, type as 'FP32') as Out;
+    const offsets = list.offsets!;
     for (let row = 0; row < list.length; row++) {
-      if (!rowValid(c, row) || !isRowValid(list, row)) continue;
+      if (!rowValid(c, row) || !isValidAt(list, row)) continue;
       const start = offsets[row]!;
       const end = offsets[row + 1]!;
-      if (start < 0 || end < start || end > values.length) {
-        throw new CsError(
-          'CS_ERR_INPUT_DECODE',
-          `${where}: row ${row} points at values ${start}..${end} of ${values.length}`,
-        );
-      }
       if (end > start) {
-        pieces.push(values.subarray(start, end) as InstanceType<C>);
+        pieces.push(values.subarray(start, end) as Out);
         total += end - start;
       }
     }
   }
   if (pieces.length === 1) return pieces[0]!;
-  const out = new ctor(total) as InstanceType<C>;
+  const out = (type === 'FP32' ? new Float32Array(total) : new Int32Array(total)) as Out;
   let at = 0;
   for (const piece of pieces) {
-    out.set(piece as ArrayLike<number>, at);
+    out.set(piece, at);
     at += piece.length;
   }
   return out;
 }
 
-/** Every non-null string of utf8 / large utf8 column chunks, in row order. */
-export function stringValues(chunks: readonly Data[], where: string): string[] {
+/** Every non-null string of utf8 columns, in row order. */
+export function stringValues(columns: readonly IpcColumn[]): string[] {
   const out: string[] = [];
-  for (const data of chunks) {
-    const offsets = data.valueOffsets as Int32Array | BigInt64Array | undefined;
-    const bytes = data.values as Uint8Array | undefined;
-    if (offsets === undefined || !(bytes instanceof Uint8Array)) {
-      throw new CsError('CS_ERR_INPUT_DECODE', `${where}: string buffers are missing`);
-    }
-    if (offsets.length < data.length + 1) {
-      throw new CsError(
-        'CS_ERR_INPUT_DECODE',
-        `${where}: offsets buffer is shorter than its ${data.length} rows`,
+  for (const column of columns) {
+    const offsets = column.offsets!;
+    const bytes = column.values!;
+    for (let row = 0; row < column.length; row++) {
+      if (!isValidAt(column, row)) continue;
+      const start = offsets[row]!;
+      out.push(
+        Buffer.from(bytes.buffer, bytes.byteOffset + start, offsets[row + 1]! - start).toString('utf8'),
       );
-    }
-    for (let row = 0; row < data.length; row++) {
-      if (!isRowValid(data, row)) continue;
-      const start = Number(offsets[row]);
-      const end = Number(offsets[row + 1]);
-      if (start < 0 || end < start || end > bytes.length) {
-        throw new CsError(
-          'CS_ERR_INPUT_DECODE',
-          `${where}: row ${row} points at bytes ${start}..${end} of ${bytes.length}`,
-        );
-      }
-      out.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('utf8'));
     }
   }
   return out;

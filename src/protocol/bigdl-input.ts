@@ -6,29 +6,14 @@
  * by concatenating its list values over all rows. A string column carries an image (base64)
  * or `|`-joined strings; which one is decided later against the model's input type.
  */
-import {
-  DataType,
-  Field,
-  Float32,
-  Int32,
-  List,
-  makeData,
-  RecordBatch,
-  RecordBatchStreamWriter,
-} from 'apache-arrow';
+import { Field, Float32, Int32, List, makeData, RecordBatch, RecordBatchStreamWriter } from 'apache-arrow';
 import { Schema, Struct, Utf8 } from 'apache-arrow';
 import type { Data } from 'apache-arrow';
 import { CsError } from '../errors/registry.js';
 import { decodeBase64 } from './base64.js';
-import {
-  concatListValues,
-  isFloat32,
-  isInt32,
-  isListOf,
-  isRowValid,
-  readIpcStream,
-  stringValues,
-} from './arrow-columns.js';
+import { concatListValues, isFloat32, isInt32, isListOf, stringValues } from './arrow-columns.js';
+import { columnsOf, isValidAt, readIpcStream, typeText } from './arrow-ipc-reader.js';
+import type { IpcColumn, IpcField } from './arrow-ipc-reader.js';
 import { castTensor } from './cast.js';
 import { checkDenseShape, cooToDense } from './sparse.js';
 import type { NamedTensor } from './tensor.js';
@@ -43,46 +28,48 @@ const TENSOR_TYPE_TEXT =
  * high byte is 0, neither possible in base64 text) is taken as the raw stream.
  */
 function ipcBytesOf(data: Buffer | string): Uint8Array {
-  let text: string;
-  if (typeof data === 'string') {
-    text = data;
-  } else {
-    if (data.length >= 8 && (data[0] === 0xff || data[3] === 0)) return data;
-    text = data.toString('latin1');
-  }
-  return decodeBase64(text, 'data');
+  if (typeof data === 'string') return decodeBase64(data, 'data');
+  if (data.length >= 8 && (data[0] === 0xff || data[3] === 0)) return data;
+  return decodeBase64(data.toString('latin1'), 'data');
 }
 
 export function decodeBigdlInput(data: Buffer | string): NamedTensor[] {
-  const { schema, batches } = readIpcStream(ipcBytesOf(data), 'data');
-  if (schema.fields.length === 0)
+  const { fields, batches } = readIpcStream(ipcBytesOf(data), 'data');
+  if (fields.length === 0)
     throw new CsError('CS_ERR_INPUT_DECODE', 'data holds an Arrow schema without columns');
   const names = new Set<string>();
-  return schema.fields.map((field, index) => {
+  for (const field of fields) {
     const where = `column "${field.name}"`;
     if (names.has(field.name)) throw new CsError('CS_ERR_INPUT_DECODE', `${where} appears twice`);
     names.add(field.name);
-    const chunks = batches.map((batch) => batch.data.children[index]!);
-    if (DataType.isUtf8(field.type) || DataType.isLargeUtf8(field.type))
-      return decodeString(field.name, chunks, where);
-    if (isTensorStruct(field.type)) return decodeTensor(field.name, field.type as Struct, chunks, where);
-    throw new CsError(
-      'CS_ERR_INPUT_DECODE',
-      `${where}: expected a tensor ${TENSOR_TYPE_TEXT} or a utf8 string, found ${String(field.type)}`,
-    );
+    if (field.type.kind !== 'utf8' && !isTensorStruct(field)) {
+      throw new CsError(
+        'CS_ERR_INPUT_DECODE',
+        `${where}: expected a tensor ${TENSOR_TYPE_TEXT} or a utf8 string, found ${typeText(field)}`,
+      );
+    }
+  }
+  // Column c of every batch: the rows of one input, however many batches carry them.
+  const columns = batches.map((batch) => columnsOf(fields, batch, 'data'));
+  return fields.map((field, c) => {
+    const chunks = columns.map((batchColumns) => batchColumns[c]!);
+    const where = `column "${field.name}"`;
+    return field.type.kind === 'utf8'
+      ? decodeString(field.name, chunks, where)
+      : decodeTensor(field, chunks, where);
   });
 }
 
-function isTensorStruct(type: DataType): boolean {
-  if (!DataType.isStruct(type) || type.children.length !== TENSOR_CHILDREN.length) return false;
+function isTensorStruct(field: IpcField): boolean {
+  if (field.type.kind !== 'struct' || field.children.length !== TENSOR_CHILDREN.length) return false;
   return TENSOR_CHILDREN.every((name) => {
-    const child = type.children.find((f) => f.name === name);
-    return child !== undefined && isListOf(child.type, name === 'data' ? isFloat32 : isInt32);
+    const child = field.children.find((f) => f.name === name);
+    return child !== undefined && isListOf(child, name === 'data' ? isFloat32 : isInt32);
   });
 }
 
-function decodeString(name: string, chunks: readonly Data[], where: string): NamedTensor {
-  const values = stringValues(chunks, where);
+function decodeString(name: string, chunks: readonly IpcColumn[], where: string): NamedTensor {
+  const values = stringValues(chunks);
   if (values.length !== 1) {
     throw new CsError(
       'CS_ERR_INPUT_DECODE',
@@ -92,17 +79,17 @@ function decodeString(name: string, chunks: readonly Data[], where: string): Nam
   return { name, type: 'BYTES', shape: [1], data: values };
 }
 
-function decodeTensor(name: string, type: Struct, chunks: readonly Data[], where: string): NamedTensor {
-  const child = (key: (typeof TENSOR_CHILDREN)[number]): Data[] => {
-    const at = type.children.findIndex((f) => f.name === key);
+function decodeTensor(field: IpcField, chunks: readonly IpcColumn[], where: string): NamedTensor {
+  const { name } = field;
+  const child = (key: (typeof TENSOR_CHILDREN)[number]): IpcColumn[] => {
+    const at = field.children.findIndex((f) => f.name === key);
     return chunks.map((chunk) => chunk.children[at]!);
   };
-  const rowValid = (c: number, row: number): boolean => isRowValid(chunks[c]!, row);
-  const indiceData = concatListValues(child('indiceData'), rowValid, Int32Array, `${where} indiceData`);
-  const indiceShape = concatListValues(child('indiceShape'), rowValid, Int32Array, `${where} indiceShape`);
-  const values = concatListValues(child('data'), rowValid, Float32Array, `${where} data`);
-  const shapeValues = concatListValues(child('shape'), rowValid, Int32Array, `${where} shape`);
-  const shape = Array.from(shapeValues);
+  const rowValid = (c: number, row: number): boolean => isValidAt(chunks[c]!, row);
+  const indiceData = concatListValues(child('indiceData'), rowValid, 'INT32', `${where} indiceData`);
+  const indiceShape = concatListValues(child('indiceShape'), rowValid, 'INT32', `${where} indiceShape`);
+  const values = concatListValues(child('data'), rowValid, 'FP32', `${where} data`);
+  const shape = Array.from(concatListValues(child('shape'), rowValid, 'INT32', `${where} shape`));
 
   if (indiceShape.length === 0) {
     if (indiceData.length > 0) {

@@ -22,12 +22,13 @@ import {
   Struct,
 } from 'apache-arrow';
 import { CsError } from '../errors/registry.js';
-import { isFloat32, isInt32, isRowValid, readIpcStream } from './arrow-columns.js';
+import { isFloat32, isInt32, primitiveValues } from './arrow-columns.js';
+import { columnsOf, isValidAt, readIpcStream, typeText } from './arrow-ipc-reader.js';
+import type { IpcColumn } from './arrow-ipc-reader.js';
 import { decodeBase64 } from './base64.js';
 import { castTensor } from './cast.js';
 import { elementCount } from './tensor.js';
 import type { Tensor } from './tensor.js';
-import type { Data } from 'apache-arrow';
 
 export const RESULT_SCHEMA = new Schema([
   new Field('data', new Float32(), true),
@@ -179,41 +180,40 @@ export function encodeBigdlResult(outputs: readonly Tensor[]): string {
 
 /** The outputs in a BigDL result `value`, as FP32 tensors. */
 export function decodeBigdlResult(value: string): Tensor[] {
-  const { schema, batches } = readIpcStream(decodeBase64(value, 'result value'), 'result value');
-  const [dataField, shapeField] = schema.fields;
-  if (schema.fields.length !== 2 || !isFloat32(dataField!.type) || !isInt32(shapeField!.type)) {
+  const what = 'result value';
+  const { fields, batches } = readIpcStream(decodeBase64(value, what), what);
+  const [dataField, shapeField] = fields;
+  if (fields.length !== 2 || !isFloat32(dataField!) || !isInt32(shapeField!)) {
     throw new CsError(
       'CS_ERR_INPUT_DECODE',
-      `result value: expected schema {data: float32, shape: int32}, found {${schema.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}}`,
+      `${what}: expected schema {data: float32, shape: int32}, found {${fields.map((f) => `${f.name}: ${typeText(f)}`).join(', ')}}`,
     );
   }
   return batches.map((batch, index) => {
-    const dataColumn = batch.data.children[0]!;
-    const shapeColumn = batch.data.children[1]!;
+    const [dataColumn, shapeColumn] = columnsOf(fields, batch, what) as [IpcColumn, IpcColumn];
+    const shapeValues = primitiveValues(shapeColumn, 'INT32');
     const shape: number[] = [];
-    const shapeValues = shapeColumn.values as Int32Array;
     for (let row = 0; row < shapeColumn.length; row++) {
-      if (isRowValid(shapeColumn, row)) shape.push(shapeValues[row]!);
+      if (isValidAt(shapeColumn, row)) shape.push(shapeValues[row]!);
     }
     const count = elementCount(shape);
-    const values = dataColumn.values as Float32Array;
     // Values fill the first rows; only padding rows after them may be null.
     const valid = validPrefix(dataColumn);
-    if (valid !== count || values.length < count || shape.some((d) => d < 0)) {
+    if (valid !== count || shape.some((d) => d < 0)) {
       throw new CsError(
         'CS_ERR_INPUT_DECODE',
-        `result value: output ${index} has shape [${shape.join(',')}] but ${valid < 0 ? 'nulls among its' : valid} values`,
+        `${what}: output ${index} has shape [${shape.join(',')}] but ${valid < 0 ? 'nulls among its' : valid} values`,
       );
     }
-    return { type: 'FP32', shape, data: values.slice(0, count) };
+    return { type: 'FP32', shape, data: primitiveValues(dataColumn, 'FP32').slice(0, count) };
   });
 }
 
 /** How many rows lead before the first null, or -1 when a value follows a null. */
-function validPrefix(column: Data): number {
-  if (column.nullCount === 0) return column.length;
+function validPrefix(column: IpcColumn): number {
+  if (column.validity === undefined) return column.length;
   let prefix = 0;
-  while (prefix < column.length && isRowValid(column, prefix)) prefix++;
-  for (let row = prefix; row < column.length; row++) if (isRowValid(column, row)) return -1;
+  while (prefix < column.length && isValidAt(column, prefix)) prefix++;
+  for (let row = prefix; row < column.length; row++) if (isValidAt(column, row)) return -1;
   return prefix;
 }
