@@ -1,6 +1,7 @@
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { castTensor } from '../protocol/cast.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
+import { bigdlStringTensor } from '../protocol/string-input.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { formatShape, shapeProblem } from './model-check.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
@@ -46,6 +47,10 @@ export function instanceToInputs(
           `${label}: ${isCsError(error) ? error.message : reasonOf(error)}`,
         );
       }
+    }
+    if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
+      const text = (tensor.data as string[])[0] ?? '';
+      return { name: spec.name, ...bigdlStringTensor(text, spec, !model.inputAlreadyBatched) };
     }
     const shape = model.inputAlreadyBatched ? value.shape : [1, ...value.shape];
     if (tensor.type !== 'BYTES') {

@@ -37,6 +37,9 @@ export function checkInferInputs(inputs: readonly NamedTensor[], model: ModelMet
         `input "${input.name}" is not an input of model "${model.name}" (its inputs: ${names(model.inputs)})`,
       );
     }
+    // BYTES for a numeric input carries images, one per element; the worker decodes them and
+    // checks the decoded shape.
+    if (input.type === 'BYTES' && spec.datatype !== 'BYTES' && input.shape.length === 1) continue;
     if (spec.datatype !== input.type) {
       throw mismatch(
         `input "${input.name}": datatype ${input.type} does not match the model's ${spec.datatype}`,

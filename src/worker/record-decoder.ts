@@ -3,6 +3,7 @@ import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
 import { castTensor } from '../protocol/cast.js';
+import { bigdlStringTensor } from '../protocol/string-input.js';
 import { decodeInstances } from '../protocol/json-instances.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
 import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
@@ -119,6 +120,10 @@ async function prepareSample(tensors: readonly NamedTensor[], context: DecodeCon
     specs.map(async (spec, i) => {
       const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
       if (tensor === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+      if (bigdl && tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
+        // The split strings already carry the batch dimension where the model has room for one.
+        return checkShape(spec, bigdlStringTensor((tensor.data as string[])[0] ?? '', spec, addBatch), addBatch);
+      }
       const typed = await toDeclaredType(spec, tensor, bigdl, context.image);
       return checkShape(spec, withBatch(typed, addBatch), addBatch);
     }),
@@ -126,12 +131,7 @@ async function prepareSample(tensors: readonly NamedTensor[], context: DecodeCon
 }
 
 async function toDeclaredType(spec: TensorSpec, tensor: Tensor, bigdl: boolean, image: ImageOptions): Promise<Tensor> {
-  if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
-    if (!bigdl) return tensor;
-    const text = (tensor.data as string[])[0] ?? '';
-    const parts = text.split('|');
-    return { type: 'BYTES', shape: [parts.length], data: parts };
-  }
+  if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') return tensor;
   let numeric = tensor;
   if (tensor.type === 'BYTES') {
     // A string for a numeric input is an image. BigDL's string column is one sample (the batch
