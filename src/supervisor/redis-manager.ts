@@ -116,16 +116,17 @@ export class RedisManager {
     if (probe.kind === 'redis') {
       return { url: requirement.url, managed: false, version: await this.version(requirement) };
     }
-    if (probe.kind === 'other') {
+    if (probe.kind === 'other' && local) {
       throw new CsError(
         'CS_ERR_PORT_IN_USE',
         `port ${endpoint.port} on ${endpoint.host} is taken by something that is not Redis (${probe.detail}); stop that program, or set redisUrl to a free port or to a running Redis`,
       );
     }
     if (!local) {
+      const detail = probe.kind === 'other' ? ` (${probe.detail})` : '';
       throw new CsError(
         'CS_ERR_REDIS_UNAVAILABLE',
-        `nothing answers at ${shown}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
+        `no Redis answers at ${shown}${detail}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
       );
     }
     const server: ManagedRedis = {

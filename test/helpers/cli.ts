@@ -93,6 +93,7 @@ export class CliHarness {
     name: string,
     config: Record<string, string | number | boolean>,
     modelFile?: string,
+    extraYaml = '',
   ): Promise<string> {
     const dir = join(this.root, name);
     await mkdir(dir, { recursive: true });
@@ -101,7 +102,7 @@ export class CliHarness {
       ...config,
     }).map(([key, value]) => `${key}: ${String(value)}`);
     const path = join(dir, 'config.yaml');
-    await writeFile(path, `${lines.join('\n')}\n`);
+    await writeFile(path, `${lines.join('\n')}\n${extraYaml}`);
     return path;
   }
 
