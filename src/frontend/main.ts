@@ -49,7 +49,7 @@ class ProducerKeeper {
 
   private async retry(): Promise<void> {
     for (let round = 1; !this.stopped && this.current === undefined; round++) {
-      await delay(Math.min(100 * 2 ** Math.min(round, 5), 2000));
+      await delay(Math.min(100 * 2 ** Math.min(round, 5), 2000), undefined, { ref: false });
       if (!this.stopped) await this.attempt();
     }
   }
@@ -139,7 +139,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   logger.info('stopping: answering the requests in flight');
   // fastify stops accepting, then waits for in-flight requests; bounded so a stuck one cannot hold the exit.
   const graceMs = Math.min(http.requestTimeout + 1000, 15_000);
-  const closed = await Promise.race([app.close().then(() => true), delay(graceMs).then(() => false)]);
+  const closed = await Promise.race([app.close().then(() => true), delay(graceMs, false, { ref: false })]);
   if (!closed) logger.warn({ graceMs }, 'requests still open at the end of the grace period');
   await keeper.stop();
   logger.info('frontend stopped');

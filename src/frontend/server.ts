@@ -1,6 +1,11 @@
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { CsError } from '../errors/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
 import {
@@ -63,7 +68,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   const metrics = options.metrics ?? createFrontendMetrics({ job });
   const app = Fastify({
     loggerInstance: (options.logger ?? silentLogger()) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: http.bodyLimit,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
