@@ -2,13 +2,14 @@
  * The result `value` of BigDL entries: base64 of an Arrow IPC stream with schema
  * {data: float32, shape: int32} (both nullable) and one record batch per model output.
  * A batch has max(elements, rank) rows: `data` holds the values row-major, `shape` the dims
- * in its first rows and null after. Only an output with fewer elements than dims (a scalar
- * has rank 0, so this means a zero-size output such as [0, 3]) pads `data` with nulls, as
- * BigDL's own writer did; BigDL's Python client cannot reshape that one, ours can.
+ * in its first rows and null after. An output with fewer elements than dims (shape [1, 1],
+ * or a zero-size [0, 3]) gets rank rows, its `data` padded with nulls after the values:
+ * the only case with nulls in `data`. decodeBigdlResult reads those back; BigDL's Python
+ * client cannot (pyarrow's to_numpy refuses nulls, and the reshape would not fit anyway).
  *
  * The schema message is built once by apache-arrow; the record batch messages are written
  * here directly, because the generic writer costs more than the inference of a small model.
- * Their flatbuffer layout is fixed (see writeBatchMessage) and tests read them back with
+ * Their flatbuffer layout is fixed (see writeBatch) and tests read them back with
  * apache-arrow's reader and compare with its generic writer.
  */
 import {

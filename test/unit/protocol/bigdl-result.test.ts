@@ -1,0 +1,172 @@
+import { DataType, Precision, RecordBatchReader, tableFromIPC } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { CsError } from '../../../src/errors/registry.js';
+import { decodeBigdlResult, encodeBigdlResult } from '../../../src/protocol/bigdl-result.js';
+import type { Tensor } from '../../../src/protocol/tensor.js';
+import { Float32, Float64, Int32, column, ipcBase64, oracleResult } from './arrow-oracle.js';
+
+/** Column values with nulls as null (toArray() gives the raw buffer, nulls as 0). */
+function valuesOf(batch: RecordBatch | undefined, column: number): (number | null)[] {
+  const vector = batch!.getChildAt(column)!;
+  return Array.from({ length: vector.length }, (_, i) => vector.get(i) as number | null);
+}
+
+function batchesOf(value: string): RecordBatch[] {
+  const reader = RecordBatchReader.from(Buffer.from(value, 'base64'));
+  reader.open();
+  return reader.readAll();
+}
+
+/** What BigDL's Python client does with one record batch: `shape = [d for d in shape if d]`, `data.reshape(shape)`. */
+function pythonClientView(batch: RecordBatch): { data: number[]; shape: number[] } {
+  const data = batch.getChildAt(0)!;
+  expect(data.nullCount).toBe(0); // pyarrow's to_numpy() refuses nulls
+  const shape = valuesOf(batch, 1).filter((d): d is number => Boolean(d));
+  const values = Array.from(data.toArray() as Float32Array);
+  expect(values.length).toBe(shape.reduce((a, b) => a * b, 1));
+  return { data: values, shape };
+}
+
+const fp32 = (shape: number[], values: number[]): Tensor => ({
+  type: 'FP32',
+  shape,
+  data: new Float32Array(values),
+});
+
+describe('encodeBigdlResult, read back with apache-arrow', () => {
+  it('writes the schema {data: float32, shape: int32}, both nullable, one batch per output', () => {
+    const value = encodeBigdlResult([fp32([2, 3], [1, 2, 3, 4, 5, 6]), fp32([1], [9])]);
+    const table = tableFromIPC(Buffer.from(value, 'base64'));
+    expect(table.schema.fields.map((f) => [f.name, String(f.type), f.nullable])).toEqual([
+      ['data', 'Float32', true],
+      ['shape', 'Int32', true],
+    ]);
+    const [data, shape] = table.schema.fields.map((f) => f.type);
+    expect(DataType.isFloat(data) && data.precision).toBe(Precision.SINGLE);
+    expect(DataType.isInt(shape) && [shape.bitWidth, shape.isSigned]).toEqual([32, true]);
+    expect(table.batches).toHaveLength(2);
+  });
+
+  it('holds the values row-major without nulls, and the dims in the first rows of `shape` then nulls', () => {
+    const [batch] = batchesOf(encodeBigdlResult([fp32([2, 3], [1, 2, 3, 4, 5, 6])]));
+    expect(batch?.numRows).toBe(6);
+    expect(batch?.getChildAt(0)?.nullCount).toBe(0);
+    expect(Array.from(batch?.getChildAt(0)?.toArray() as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(valuesOf(batch, 1)).toEqual([2, 3, null, null, null, null]);
+    expect(pythonClientView(batch!)).toEqual({ data: [1, 2, 3, 4, 5, 6], shape: [2, 3] });
+  });
+
+  it('gives a scalar output one row and an all-null shape', () => {
+    const [batch] = batchesOf(encodeBigdlResult([fp32([], [2.5])]));
+    expect(batch?.numRows).toBe(1);
+    expect(valuesOf(batch, 1)).toEqual([null]);
+    expect(pythonClientView(batch!)).toEqual({ data: [2.5], shape: [] });
+  });
+
+  it('writes rows = max(elements, rank), padding data with nulls only for outputs with fewer elements than dims', () => {
+    const [empty, single] = batchesOf(encodeBigdlResult([fp32([0, 3], []), fp32([1, 1, 1], [4])]));
+    expect(empty?.numRows).toBe(2);
+    expect(valuesOf(empty, 0)).toEqual([null, null]);
+    expect(valuesOf(empty, 1)).toEqual([0, 3]);
+    expect(single?.numRows).toBe(3);
+    expect(valuesOf(single, 0)).toEqual([4, null, null]);
+    expect(valuesOf(single, 1)).toEqual([1, 1, 1]);
+  });
+
+  it('keeps validity bits and padding right for row counts that are not multiples of 8', () => {
+    for (const n of [1, 7, 8, 9, 13, 1000, 1001]) {
+      const values = Array.from({ length: n }, (_, i) => i * 0.5 - 3);
+      const [batch] = batchesOf(encodeBigdlResult([fp32([n], values)]));
+      expect(pythonClientView(batch!)).toEqual({ data: values, shape: [n] });
+      expect(batch?.getChildAt(1)?.nullCount).toBe(n - 1);
+    }
+  });
+
+  it('casts every numeric output type to float32', () => {
+    const outputs: Tensor[] = [
+      { type: 'INT64', shape: [2], data: new BigInt64Array([-5n, 1n << 40n]) },
+      { type: 'FP16', shape: [1], data: new Uint16Array([0x3c00]) },
+      { type: 'FP64', shape: [2], data: new Float64Array([0.1, 1e300]) },
+      { type: 'UINT8', shape: [1], data: new Uint8Array([255]) },
+      { type: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) },
+    ];
+    const views = batchesOf(encodeBigdlResult(outputs)).map(pythonClientView);
+    expect(views).toEqual([
+      { data: [-5, 2 ** 40], shape: [2] },
+      { data: [1], shape: [1] },
+      { data: [Math.fround(0.1), Infinity], shape: [2] },
+      { data: [255], shape: [1] },
+      { data: [1, 0], shape: [2] },
+    ]);
+  });
+
+  it('reads back the same as the output of apache-arrow’s generic writer (the oracle)', () => {
+    const outputs = [fp32([2, 2], [1, -2, 3.5, 4]), fp32([3], [0, 0, 1]), fp32([], [7]), fp32([1, 0], [])];
+    const ours = batchesOf(encodeBigdlResult(outputs));
+    const oracle = batchesOf(
+      Buffer.from(
+        oracleResult(outputs.map((o) => ({ data: o.data as Float32Array, shape: o.shape }))),
+      ).toString('base64'),
+    );
+    expect(ours).toHaveLength(oracle.length);
+    ours.forEach((batch, i) => {
+      expect(batch.numRows).toBe(oracle[i]!.numRows);
+      expect(batch.toArray().map((row) => row.toJSON())).toEqual(
+        oracle[i]!.toArray().map((row) => row.toJSON()),
+      );
+    });
+    expect(
+      decodeBigdlResult(Buffer.from(oracleResult([{ data: [1, 2], shape: [2] }])).toString('base64')),
+    ).toEqual([fp32([2], [1, 2])]);
+  });
+
+  it('refuses string outputs', () => {
+    expect(() => encodeBigdlResult([{ type: 'BYTES', shape: [1], data: ['x'] }])).toThrow(
+      expect.objectContaining({ code: 'CS_ERR_INFERENCE_FAILED' }),
+    );
+    expect(() => encodeBigdlResult([fp32([3], [1, 2])])).toThrow(CsError);
+  });
+});
+
+describe('decodeBigdlResult', () => {
+  it('round-trips outputs as FP32 tensors', () => {
+    const outputs = [
+      fp32([2, 3], [1, 2, 3, 4, 5, 6]),
+      fp32([], [3]),
+      fp32([0, 4], []),
+      fp32([1, 1, 1], [-1]),
+    ];
+    expect(decodeBigdlResult(encodeBigdlResult(outputs))).toEqual(outputs);
+  });
+
+  it('refuses garbage with CS_ERR_INPUT_DECODE', () => {
+    for (const value of ['', 'NaN', '%%%%', Buffer.from('not arrow at all, no').toString('base64')]) {
+      expect(() => decodeBigdlResult(value)).toThrow(
+        expect.objectContaining({ code: 'CS_ERR_INPUT_DECODE' }),
+      );
+    }
+    const truncated = Buffer.from(encodeBigdlResult([fp32([4], [1, 2, 3, 4])]), 'base64').subarray(0, 200);
+    expect(() => decodeBigdlResult(truncated.toString('base64'))).toThrow(CsError);
+  });
+
+  it('refuses another schema, saying what it expected and found', () => {
+    const value = ipcBase64({ data: column([1.5], new Float64()), shape: column([1], new Int32()) });
+    expect(() => decodeBigdlResult(value)).toThrow(
+      /expected schema \{data: float32, shape: int32\}, found \{data: float64, shape: int32\}/,
+    );
+  });
+
+  it('refuses a batch whose values do not fill its shape', () => {
+    const value = ipcBase64({
+      data: column([1, 2, 3], new Float32()),
+      shape: column([2, 2, null], new Int32()),
+    });
+    expect(() => decodeBigdlResult(value)).toThrow(/shape \[2,2\] but 3 values/);
+    const gap = ipcBase64({
+      data: column([1, null, 3], new Float32()),
+      shape: column([2, null, null], new Int32()),
+    });
+    expect(() => decodeBigdlResult(gap)).toThrow(/nulls among/);
+  });
+});
