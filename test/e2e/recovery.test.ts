@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { writeModel } from '../fixtures/onnx-models.js';
+import { CliHarness, exitOf, isRunning } from '../helpers/cli.js';
+import { freePort } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { expectMlpAnswer, queueFor } from './e2e-support.js';
+
+let cli: CliHarness;
+let port: number;
+let model: string;
+
+beforeEach(async () => {
+  cli = await CliHarness.create();
+  port = await freePort();
+  model = await writeModel(join(cli.root, 'models'), 'mlp');
+});
+
+afterEach(async () => {
+  await cli.cleanup();
+});
+
+async function managedRedisPid(): Promise<number | null> {
+  const state = JSON.parse(await readFile(join(cli.home, 'state.json'), 'utf8')) as {
+    redis: { pid: number | null }[];
+  };
+  return state.redis[0]?.pid ?? null;
+}
+
+interface Listed {
+  jobs: { name: string; workers: { ready: number; total: number; remote: number } }[];
+}
+
+describe('recovery and scale-out', () => {
+  it('restarts a managed Redis that dies; workers reconnect and serve again', async () => {
+    const path = await cli.project(
+      'r',
+      { jobName: 'resilient', modelParallelism: 1, redisUrl: `localhost:${port}`, redisMaxmemory: '64mb' },
+      model,
+    );
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const first = await managedRedisPid();
+    if (first === null) throw new Error('no managed redis-server recorded');
+    process.kill(first, 'SIGKILL');
+    const second = await waitFor(
+      async () => {
+        const pid = await managedRedisPid();
+        return pid !== null && pid !== first && isRunning(pid) ? pid : undefined;
+      },
+      { what: 'the managed redis-server to be restarted', timeoutMs: 30_000 },
+    );
+    expect(second).not.toBe(first);
+    await waitFor(
+      async () => {
+        const queue = queueFor(port, 'resilient');
+        try {
+          await expectMlpAnswer(queue, 5);
+          return true;
+        } finally {
+          await queue.close();
+        }
+      },
+      { what: 'the worker to serve again after the Redis restart', timeoutMs: 60_000, intervalMs: 500 },
+    );
+  });
+
+  it('a `cluster-serving worker` started by hand counts as a remote worker of the job', async () => {
+    const path = await cli.project(
+      's',
+      { jobName: 'scaled', modelParallelism: 1, redisUrl: `localhost:${port}`, redisMaxmemory: '64mb' },
+      model,
+    );
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const extra = cli.spawn(['worker', '-c', path, '--redis', `redis://127.0.0.1:${port}`]);
+    const listed = await waitFor(
+      async () => {
+        const jobs = (JSON.parse((await cli.run(['list', '--json'])).stdout) as Listed).jobs;
+        return jobs[0]?.workers.remote === 1 ? jobs[0] : undefined;
+      },
+      { what: 'the hand-started worker to show as remote', timeoutMs: 60_000 },
+    );
+    expect(listed.workers).toMatchObject({ ready: 2, total: 2, remote: 1 });
+    extra.kill('SIGTERM');
+    expect(await exitOf(extra)).toBe(0);
+  });
+});
