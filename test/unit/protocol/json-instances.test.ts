@@ -46,8 +46,8 @@ describe('decodeInstances', () => {
   });
 
   it('accepts the body as a Buffer', () => {
-    const [[t]] = decodeInstances(Buffer.from('{"instances":[{"v":2.5}]}')) as [[{ data: unknown }]];
-    expect(values(t.data)).toEqual([2.5]);
+    const instances = decodeInstances(Buffer.from('{"instances":[{"v":2.5}]}'));
+    expect(values(instances[0]?.[0]?.data)).toEqual([2.5]);
   });
 
   it('says exactly what is wrong with the body', () => {
