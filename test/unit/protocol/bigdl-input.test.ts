@@ -205,6 +205,22 @@ describe('decodeBigdlInput: bad input', () => {
     );
   });
 
+  it('refuses huge lengths anywhere in the metadata at once, without trying to honour them', () => {
+    const bytes = ipcBytes({ x: tensorColumn(pythonTensorRows([1, 2, 3, 4], [2, 2])) });
+    const schemaLength = 8 + Buffer.from(bytes).readInt32LE(4);
+    for (const huge of [0x7fffffff, 0xffffffff, 0x10000000]) {
+      for (let at = 8; at + 4 <= schemaLength; at += 4) {
+        const copy = Buffer.from(bytes);
+        copy.writeUInt32LE(huge, at);
+        try {
+          decodeBigdlInput(copy.toString('base64'));
+        } catch (error) {
+          expect(error).toBeInstanceOf(CsError);
+        }
+      }
+    }
+  });
+
   it('answers every corruption of a valid payload with a decode error or a valid result, never a crash', () => {
     const bytes = ipcBytes({
       x: tensorColumn(pythonTensorRows([1, 2, 3, 4], [2, 2], [], [])),

@@ -150,6 +150,30 @@ describe('decodeBigdlResult', () => {
     expect(() => decodeBigdlResult(truncated.toString('base64'))).toThrow(CsError);
   });
 
+  it('answers corrupted values with a decode error or a valid result, never a crash', () => {
+    const bytes = Buffer.from(
+      encodeBigdlResult([fp32([2, 3], [1, 2, 3, 4, 5, 6]), fp32([0, 2], [])]),
+      'base64',
+    );
+    let seed = 4242;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    let refused = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const copy = Buffer.from(bytes);
+      for (let k = 0; k < 3; k++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+      try {
+        decodeBigdlResult(copy.toString('base64'));
+      } catch (error) {
+        expect(error).toBeInstanceOf(CsError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('refuses another schema, saying what it expected and found', () => {
     const value = ipcBase64({ data: column([1.5], new Float64()), shape: column([1], new Int32()) });
     expect(() => decodeBigdlResult(value)).toThrow(

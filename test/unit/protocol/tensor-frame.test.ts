@@ -110,6 +110,27 @@ describe('tensor frame', () => {
     expect(decodeError(frame.subarray(0, 20))).toMatch(/truncated at byte \d+: .* needs \d+ bytes/);
   });
 
+  it('answers corrupted frames with a decode error or a valid result, never a crash', () => {
+    const frame = encodeTensorFrame([SAMPLES.FP32, SAMPLES.BYTES, SAMPLES.INT64]);
+    let seed = 777;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    let refused = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const copy = Buffer.from(frame);
+      for (let k = 0; k < 2; k++) copy[Math.floor(random() * copy.length)] = Math.floor(random() * 256);
+      try {
+        decodeTensorFrame(copy);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CsError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('refuses garbage and bad headers with the reason', () => {
     expect(decodeError(Buffer.from('definitely not a tensor frame'))).toMatch(/does not start with "CST1"/);
     const frame = encodeTensorFrame([SAMPLES.FP32]);
