@@ -1,0 +1,73 @@
+/**
+ * The naive baseline of `npm run bench:http`: a fastify server that parses the OIP request
+ * and calls session.run in its handler (no queue, no batching), as one process or as several
+ * sharing the port through node:cluster.
+ *
+ *   node --import tsx bench/http-naive.ts --model <path.onnx> --port <n> [--processes <n>]
+ */
+import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+import * as ort from 'onnxruntime-node';
+
+interface OipInput {
+  readonly name: string;
+  readonly shape: number[];
+  readonly data: number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    port: { type: 'string' },
+    processes: { type: 'string', default: '1' },
+  },
+});
+const processes = Number(values.processes);
+
+async function serve(modelPath: string, port: number): Promise<void> {
+  const session = await ort.InferenceSession.create(modelPath, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
+  app.post('/v2/models/:name/infer', async (request) => {
+    const body = request.body as { inputs: OipInput[] };
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const input of body.inputs)
+      feeds[input.name] = new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
+    const results = await session.run(feeds);
+    return {
+      model_name: (request.params as { name: string }).name,
+      outputs: Object.entries(results).map(([name, t]) => ({
+        name,
+        datatype: 'FP32',
+        shape: t.dims,
+        data: Array.from(t.data as Float32Array),
+      })),
+    };
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  process.send?.({ type: 'ready' });
+}
+
+if (values.model === undefined || values.port === undefined) {
+  console.error('usage: http-naive.ts --model <path.onnx> --port <n> [--processes <n>]');
+  process.exit(2);
+}
+
+if (processes > 1 && cluster.isPrimary) {
+  let ready = 0;
+  for (let i = 0; i < processes; i++) {
+    const worker = cluster.fork();
+    worker.on('message', (m: { type?: string }) => {
+      if (m.type === 'ready' && ++ready === processes) process.send?.({ type: 'ready' });
+    });
+  }
+  process.once('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
+    process.exit(0);
+  });
+} else {
+  await serve(values.model, Number(values.port));
+}
