@@ -164,7 +164,7 @@ function tensorColumn(tensor: NamedTensor, rows: 1 | 4): Data {
   const shape = Int32Array.from(tensor.shape);
   const empty = new Int32Array(0);
   const parts = [empty, empty, values, shape];
-  const children = parts.map((values, k) => listColumn(values, rows, rows === 4 ? k : 0));
+  const children = parts.map((part, k) => listColumn(part, rows, rows === 4 ? k : 0));
   return makeData({ type: TENSOR_STRUCT, length: rows, nullCount: 0, children });
 }
 
