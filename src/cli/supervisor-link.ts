@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { sendRequest, type SendOptions } from '../supervisor/control-client.js';
@@ -26,12 +26,19 @@ const SUPERVISOR_START_MS = 15_000;
 export async function ensureSupervisor(paths: HomePaths): Promise<void> {
   if (await supervisorAnswers(paths)) return;
   mkdirSync(paths.logsDir, { recursive: true });
-  const child = spawn(process.execPath, [entryFile('supervisor'), '--home', paths.home], {
-    detached: true,
-    stdio: 'ignore',
-    cwd: paths.home,
-    env: process.env,
-  });
+  // Its own log is JSON lines; a crash it could not log (a stack trace on stderr) lands in the same file.
+  const log = openSync(join(paths.logsDir, 'supervisor.log'), 'a');
+  let child;
+  try {
+    child = spawn(process.execPath, [entryFile('supervisor'), '--home', paths.home], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: paths.home,
+      env: process.env,
+    });
+  } finally {
+    closeSync(log);
+  }
   let exitCode: number | null = null;
   child.once('exit', (code) => {
     exitCode = code ?? 1;
@@ -47,7 +54,7 @@ export async function ensureSupervisor(paths: HomePaths): Promise<void> {
   const tail = await tailLines(join(paths.logsDir, 'supervisor.log'), 3);
   throw new CsError(
     'CS_ERR_SUPERVISOR_UNAVAILABLE',
-    `the supervisor for ${paths.home} did not start${tail.length > 0 ? `: ${tail.join(' | ')}` : ''}; see ${join(paths.logsDir, 'supervisor.log')}`,
+    `the supervisor for ${paths.home} did not start${tail.length > 0 ? `: ${tail.join(' | ')}` : ''}; see ${join(paths.logsDir, 'supervisor.log')}, or run cluster-serving shutdown to clear a stuck one`,
   );
 }
 

@@ -76,6 +76,7 @@ describe('homes, Redis ownership and supervisor crashes', () => {
 
     const list = await cli.run(['list', '--json']);
     expect(JSON.parse(list.stdout)).toEqual({ jobs: [] });
+    expect(list.stderr).toContain('run cluster-serving shutdown');
     const down = await cli.run(['shutdown']);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain('the supervisor was not running');

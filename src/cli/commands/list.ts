@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { jobsResultSchema } from '../../supervisor/protocol.js';
 import { renderJobTable } from '../render.js';
 import { currentHome, request, supervisorAnswers } from '../supervisor-link.js';
@@ -13,6 +14,11 @@ export async function runList(options: ListOptions): Promise<number> {
   if (!(await supervisorAnswers(paths))) {
     if (options.json) process.stdout.write(`${JSON.stringify({ jobs: [] })}\n`);
     else process.stderr.write(`nothing is running (no supervisor for ${paths.home})\n`);
+    if (existsSync(paths.stateFile)) {
+      process.stderr.write(
+        'the supervisor of this home ended without cleaning up; run cluster-serving shutdown\n',
+      );
+    }
     return 0;
   }
   const { jobs } = jobsResultSchema.parse(await request(paths, { type: 'list', all: options.all }));
