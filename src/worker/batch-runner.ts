@@ -31,9 +31,17 @@ export async function runRecords(
   const runSizes: number[] = [];
   let computeMs = 0;
   const maxRows = model.metadata.batchable ? maxBatchSize : 1;
+  // A record with a scalar input has no dim to stack along: it runs alone.
+  const keyOf = (record: ReadyRecord): string => {
+    try {
+      return shapeKey(record.inputs);
+    } catch {
+      return `alone:${records.indexOf(record)}`;
+    }
+  };
   const runs = planRuns(
     records.map((record) => ({ record, rows: record.rows })),
-    (record) => shapeKey(record.inputs),
+    keyOf,
     maxRows,
   );
 

@@ -49,8 +49,12 @@ export class ModelSession {
     return new ModelSession(session, metadata);
   }
 
-  /** Runs once on zeros (batch 1, dynamic dims 1) so the first request does not pay for lazy initialisation. */
-  async warmUp(): Promise<void> {
+  /**
+   * Runs once on zeros (batch 1, dynamic dims 1) so the first request does not pay for lazy
+   * initialisation. Resolves to the reason when the model refuses that input (some need real
+   * sizes, e.g. Silero VAD a minimum audio length): the model loaded, so it is served anyway.
+   */
+  async warmUp(): Promise<string | undefined> {
     const feeds: Tensor[] = this.metadata.inputs.map((spec) => {
       const shape = spec.shape.length === 0 ? [1] : spec.shape.map((d) => (d < 0 ? 1 : d));
       const count = shape.reduce((a, b) => a * b, 1);
@@ -59,10 +63,9 @@ export class ModelSession {
     });
     try {
       await this.run(feeds);
+      return undefined;
     } catch (error) {
-      throw new CsError('CS_ERR_MODEL_LOAD', `warm-up run of ${this.metadata.modelPath} failed: ${reasonOf(error)}`, {
-        cause: error,
-      });
+      return reasonOf(error);
     }
   }
 

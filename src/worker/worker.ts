@@ -67,7 +67,8 @@ export class Worker {
         maxBatchSize: config.maxBatchSize,
       });
       this.setState('warming');
-      await this.model.warmUp();
+      const notWarmed = await this.model.warmUp();
+      if (notWarmed !== undefined) this.logger.warn({ reason: notWarmed }, 'warm-up on zeros failed; serving without it');
       const connect = {
         url: config.redisUrl,
         role: 'worker' as const,

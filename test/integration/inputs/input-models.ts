@@ -9,16 +9,21 @@
  * | image-hwc     | x FP32 [N,H,W,3]              | y FP32 [N,H,W,3]                          |
  * | image-u8      | x UINT8 [N,3,H,W]             | y UINT8 [N,3,H,W]                         |
  * | words         | text BYTES [N,K]              | ids FP32 [N,K]: cat 1, dog 2, other −1    |
+ * | words-rows    | text BYTES [N]                | ids FP32 [N] (the same encoding)          |
+ * | all-numeric   | x_<T> <T> [N,2], every numeric T | y_<T> <T> [N,2] (each an identity)     |
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { encodeModel, node, valueInfo, type Dim } from '../../fixtures/onnx-builder.js';
-import type { DataType } from '../../../src/protocol/tensor.js';
+import { DATA_TYPES, type DataType } from '../../../src/protocol/tensor.js';
 
 const { onnx } = onnxProto;
 
-export type InputModelKind = 'image' | 'image-fixed' | 'image-hwc' | 'image-u8' | 'words';
+export type InputModelKind =
+  'image' | 'image-fixed' | 'image-hwc' | 'image-u8' | 'words' | 'words-rows' | 'all-numeric';
+
+export const NUMERIC_TYPES = DATA_TYPES.filter((t): t is Exclude<DataType, 'BYTES'> => t !== 'BYTES');
 
 function identity(type: DataType, dims: readonly Dim[]): Uint8Array {
   return encodeModel({
@@ -30,7 +35,7 @@ function identity(type: DataType, dims: readonly Dim[]): Uint8Array {
 }
 
 /** ai.onnx.ml LabelEncoder: each string to a float, so string inputs can be checked on BigDL's float path. */
-function words(): Uint8Array {
+function words(dims: readonly Dim[]): Uint8Array {
   const model = onnx.ModelProto.create({
     irVersion: 7,
     producerName: 'cluster-serving-input-tests',
@@ -40,8 +45,8 @@ function words(): Uint8Array {
     ],
     graph: {
       name: 'words',
-      input: [valueInfo('text', 'BYTES', ['batch', 'k'])],
-      output: [valueInfo('ids', 'FP32', ['batch', 'k'])],
+      input: [valueInfo('text', 'BYTES', dims)],
+      output: [valueInfo('ids', 'FP32', dims)],
       node: [
         {
           opType: 'LabelEncoder',
@@ -76,7 +81,16 @@ export function buildInputModel(kind: InputModelKind): Uint8Array {
     case 'image-u8':
       return identity('UINT8', ['batch', 3, 'h', 'w']);
     case 'words':
-      return words();
+      return words(['batch', 'k']);
+    case 'words-rows':
+      return words(['batch']);
+    case 'all-numeric':
+      return encodeModel({
+        name: 'all-numeric',
+        inputs: NUMERIC_TYPES.map((t) => valueInfo(`x_${t}`, t, ['batch', 2])),
+        outputs: NUMERIC_TYPES.map((t) => valueInfo(`y_${t}`, t, ['batch', 2])),
+        nodes: NUMERIC_TYPES.map((t) => node('Identity', [`x_${t}`], [`y_${t}`])),
+      });
   }
 }
 

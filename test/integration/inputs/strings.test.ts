@@ -66,11 +66,14 @@ describe('string inputs', () => {
     ]);
   });
 
-  it('/predict for a rank-1 string input: the split strings are its rows', async () => {
-    const answer = await post(`${identity.http.url}/predict`, { instances: [{ text: 'x|y|z' }] });
+  it('for a rank-1 string input the split strings are its rows, on the Arrow path and /predict', async () => {
+    const rows = await harness.serve('word_rows', await writeInputModel(harness.dir, 'words-rows'));
+    const out = tensors(await rows.bigdl.predict({ text: { data: ['dog|x|cat'], shape: [1] } }));
+    expect(out['output0']?.shape).toEqual([3]);
+    expect(Array.from(out['output0']?.data as Float32Array)).toEqual([2, -1, 1]);
+    const answer = await post(`${rows.http.url}/predict`, { instances: [{ text: 'cat|cat' }] });
     expect(answer.status).toBe(200);
-    const [out] = predictionTensors(predictions(answer)[0]);
-    expect(out).toEqual({ data: ['x', 'y', 'z'], shape: [3] });
+    expect(predictionTensors(predictions(answer)[0])[0]?.data).toEqual([1, 1]);
   });
 
   it('OIP BYTES inputs', async () => {
