@@ -25,6 +25,11 @@ export interface JobStatus {
 export interface PredictionBackend {
   /** Resolves with the worker's answer; rejects with a CsError (queue full, Redis down, timeout). */
   submit(inputs: readonly NamedTensor[], options: { timeoutMs: number }): Promise<Prediction>;
+  /**
+   * Sends one BigDL JSON request (`{"instances":[{...}]}`, stream serde) so the worker applies
+   * BigDL's own rules (images, `|`-joined strings); the answer is BigDL's float32 result.
+   */
+  submitBigdlJson(body: string, options: { timeoutMs: number }): Promise<Prediction>;
   /** Rejects with CS_ERR_REDIS_UNAVAILABLE when Redis cannot be read. */
   status(): Promise<JobStatus>;
   /** The job's shared counters, for /metrics. Rejects when Redis cannot be read. */

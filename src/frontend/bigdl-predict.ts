@@ -6,6 +6,42 @@ import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { formatShape, shapeProblem } from './model-check.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
 
+/** A `/predict` instance ready to be sent: our tensor form, or BigDL's JSON for the worker to decode. */
+export type PreparedInstance =
+  | { readonly kind: 'tensors'; readonly inputs: NamedTensor[] }
+  | { readonly kind: 'bigdl-json'; readonly body: string };
+
+/**
+ * Instances holding strings (images, `|`-joined text) go to the worker as BigDL JSON, which it
+ * decodes by BigDL's rules; all-numeric instances are checked and cast here and sent in our
+ * tensor form.
+ */
+export function prepareInstance(
+  instance: readonly NamedTensor[],
+  index: number,
+  model: ModelMetadata,
+): PreparedInstance {
+  const inputs = instanceToInputs(instance, index, model);
+  if (!instance.some((t) => t.type === 'BYTES')) return { kind: 'tensors', inputs };
+  const values: Record<string, unknown> = {};
+  for (const tensor of instance) {
+    values[tensor.name] = tensor.type === 'BYTES' ? (tensor.data as string[]).join('|') : nested(tensor);
+  }
+  return { kind: 'bigdl-json', body: JSON.stringify({ instances: [values] }) };
+}
+
+/** A numeric tensor back as nested arrays of its shape (a scalar shape [1] stays [x]). */
+function nested(tensor: Tensor): unknown {
+  const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (v) => Number(v));
+  const build = (dim: number, offset: number): unknown => {
+    const size = tensor.shape[dim] ?? flat.length;
+    if (dim >= tensor.shape.length - 1) return flat.slice(offset, offset + size);
+    const stride = tensor.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: size }, (_, i) => build(dim + 1, offset + i * stride));
+  };
+  return build(0, 0);
+}
+
 /**
  * One `/predict` instance as the entry a worker runs: columns mapped to model inputs by name
  * when every column is an input name, else by position (BigDL's rule); values cast to the

@@ -14,6 +14,10 @@ import type { JobStatus, Prediction, PredictionBackend } from './backend.js';
 /** The part of the client Producer the frontend uses. */
 export interface ProducerLike {
   submit(inputs: readonly NamedTensor[], options: { timeoutMs: number }): Promise<Prediction>;
+  submitRaw(
+    entry: { serde: string | undefined; data: Buffer | string },
+    options: { timeoutMs: number },
+  ): Promise<Prediction>;
   readonly flushes: number;
   readonly redis: Redis;
 }
@@ -26,6 +30,9 @@ export interface ProducerBackendOptions {
   readonly readTimeoutMs?: number;
   readonly now?: () => number;
 }
+
+/** BigDL's `serde` for a raw JSON request body in `data` (DESIGN.md section 4). */
+const BIGDL_JSON_SERDE = 'stream';
 
 interface CachedStatus {
   readonly at: number;
@@ -63,6 +70,14 @@ export class ProducerBackend implements PredictionBackend {
   submit(inputs: readonly NamedTensor[], options: { timeoutMs: number }): Promise<Prediction> {
     try {
       return this.connected().submit(inputs, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  submitBigdlJson(body: string, options: { timeoutMs: number }): Promise<Prediction> {
+    try {
+      return this.connected().submitRaw({ serde: BIGDL_JSON_SERDE, data: body }, options);
     } catch (error) {
       return Promise.reject(error);
     }

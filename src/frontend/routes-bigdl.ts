@@ -3,7 +3,7 @@ import { CsError } from '../errors/registry.js';
 import { decodeInstances } from '../protocol/json-instances.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import type { Prediction } from './backend.js';
-import { instanceToInputs, predictionElement } from './bigdl-predict.js';
+import { predictionElement, prepareInstance } from './bigdl-predict.js';
 import { bodyText } from './http-errors.js';
 import type { RouteContext } from './server.js';
 
@@ -23,11 +23,17 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
     t = context.stage('parse', t);
 
     const model = await context.readyModel();
-    const entries = instances.map((instance, index) => instanceToInputs(instance, index, model));
+    const entries = instances.map((instance, index) => prepareInstance(instance, index, model));
     t = context.stage('validate', t);
 
     const timeoutMs = context.http.requestTimeout;
-    const settled = await Promise.allSettled(entries.map((inputs) => backend.submit(inputs, { timeoutMs })));
+    const settled = await Promise.allSettled(
+      entries.map((entry) =>
+        entry.kind === 'tensors'
+          ? backend.submit(entry.inputs, { timeoutMs })
+          : backend.submitBigdlJson(entry.body, { timeoutMs }),
+      ),
+    );
     t = context.stage('submit', t);
 
     const elements = new Array<string>(settled.length);
@@ -37,6 +43,7 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
       const prediction = outcome.value;
       if (prediction.kind === 'error')
         throw prefixed(new CsError(prediction.code, prediction.message), i, settled.length);
+      // Each instance ran as a batch of one (the batch dimension was added for it): drop it again.
       elements[i] = predictionElement(
         prediction.kind === 'text' ? prediction.text : prediction.outputs,
         !model.inputAlreadyBatched,

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
@@ -29,6 +30,7 @@ describe('HTTP frontend with a real worker', () => {
   let dir: string;
   let mlpPath: string;
   let twoIoPath: string;
+  let cnnPath: string;
   const workers: WorkerProcess[] = [];
   const frontends: RunningFrontend[] = [];
 
@@ -37,10 +39,12 @@ describe('HTTP frontend with a real worker', () => {
     dir = await mkdtemp(join(tmpdir(), 'cs-http-'));
     mlpPath = await writeModel(dir, 'mlp');
     twoIoPath = await writeModel(dir, 'two-io');
+    cnnPath = await writeModel(dir, 'cnn');
     for (const [jobName, modelPath] of [
       ['mlp_job', mlpPath],
       ['twoio_job', twoIoPath],
       ['par_job', mlpPath],
+      ['cnn_job', cnnPath],
     ] as const) {
       const config = await writeConfig({ modelPath, jobName, redisUrl: redis.url, modelParallelism: 1 });
       workers.push(await startWorker(config));
@@ -82,6 +86,28 @@ describe('HTTP frontend with a real worker', () => {
     predictions.forEach((p, i) => {
       expectClose(bigdlValues(p)[0]?.data ?? [], mlpReference(rows[i] as Float32Array, 1), `instance ${i}`);
     });
+  });
+
+  it('answers /predict with a base64 PNG image as the worker decodes it (BGR, CHW, 0..255)', async () => {
+    const f = await frontend('cnn_job');
+    const [width, height] = [32, 32];
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let i = 0; i < rgb.length; i++) rgb[i] = (i * 37) % 256;
+    const png = await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer();
+    const chw = new Float32Array(3 * width * height);
+    for (let p = 0; p < width * height; p++) {
+      for (let c = 0; c < 3; c++) chw[c * width * height + p] = rgb[p * 3 + (2 - c)] as number;
+    }
+    const session = await ort.InferenceSession.create(cnnPath);
+    const direct = await session.run({ image: new ort.Tensor('float32', chw, [1, 3, height, width]) });
+    await session.release();
+    const res = await postJson(`${f.url}/predict`, { instances: [{ image: png.toString('base64') }] });
+    expect(res.status).toBe(200);
+    const [logits] = bigdlValues((res.body['predictions'] as unknown[])[0]);
+    expect(logits?.shape).toEqual([10]);
+    expectClose(logits?.data ?? [], direct['logits']?.data as Float32Array, 'image logits');
   });
 
   it('answers OIP infer on a two-input, two-output model as a direct session.run does', async () => {

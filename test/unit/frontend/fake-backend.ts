@@ -74,6 +74,8 @@ export class FakeBackend implements PredictionBackend {
   statusError: CsError | undefined;
   answer: Answer = rowSums;
   readonly submitted: NamedTensor[][] = [];
+  /** BigDL JSON bodies sent with the stream serde. */
+  readonly submittedJson: string[] = [];
   flushes = 0;
   figuresValue: JobFigures = {
     processed: 42,
@@ -96,6 +98,15 @@ export class FakeBackend implements PredictionBackend {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  submitBigdlJson(body: string, options: { timeoutMs: number }): Promise<Prediction> {
+    if (options.timeoutMs <= 0) return Promise.reject(new CsError('CS_ERR_TIMEOUT', 'bad timeout'));
+    this.submittedJson.push(body);
+    return Promise.resolve({
+      kind: 'tensors',
+      outputs: [{ name: 'output0', type: 'FP32', shape: [1, 2], data: new Float32Array([0.5, 0.25]) }],
+    });
   }
 
   status(): Promise<JobStatus> {

@@ -5,7 +5,7 @@ import type { Prediction } from '../../../src/frontend/backend.js';
 import { WELCOME_TEXT, buildServer } from '../../../src/frontend/server.js';
 import { createFrontendMetrics } from '../../../src/metrics/frontend-metrics.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { FakeBackend, JOB, httpOptions, rowSums } from './fake-backend.js';
+import { FakeBackend, JOB, MLP, httpOptions, rowSums } from './fake-backend.js';
 
 let app: FastifyInstance | undefined;
 
@@ -78,6 +78,30 @@ describe('POST /predict', () => {
     expect(order).toEqual([2, 1, 0]);
     const predictions = (res.json().predictions as string[]).map(values);
     expect(predictions.map((p) => p.data[0])).toEqual([0, 4, 8]);
+  });
+
+  it('sends instances holding strings (images) as BigDL JSON for the worker to decode', async () => {
+    const backend = new FakeBackend();
+    backend.jobStatus = {
+      liveWorkers: 1,
+      model: {
+        ...MLP,
+        inputs: [
+          { name: 'image', datatype: 'FP32', shape: [-1, 3, 2, 2] },
+          { name: 'scale', datatype: 'FP32', shape: [-1, 2] },
+        ],
+      },
+    };
+    const res = await serve(backend).inject(predict({ instances: [{ image: 'aGVsbG8=', scale: [1, 2] }] }));
+    expect(res.statusCode).toBe(200);
+    expect(backend.submitted).toHaveLength(0);
+    expect(backend.submittedJson.map((b) => JSON.parse(b))).toEqual([
+      { instances: [{ image: 'aGVsbG8=', scale: [1, 2] }] },
+    ]);
+    expect(values((res.json().predictions as string[])[0] as string)).toEqual({
+      data: [0.5, 0.25],
+      shape: [2],
+    });
   });
 
   it('answers postProcessing text as the value', async () => {
