@@ -26,6 +26,8 @@ export interface RedisInUse {
   readonly url: string;
   /** True when this home started it (and `shutdown` will stop it). */
   readonly managed: boolean;
+  /** True when this call started the server (a failed start then stops it again). */
+  readonly startedNow: boolean;
   readonly version: string;
 }
 
@@ -99,6 +101,18 @@ export class RedisManager {
     return stopped;
   }
 
+  /** Stops the server this home runs on `port`, if any (its data is gone). */
+  async stop(port: number): Promise<void> {
+    const server = this.servers.get(port);
+    if (server === undefined) return;
+    server.stopping = true;
+    clearTimeout(server.timer);
+    this.servers.delete(port);
+    await server.child?.terminate(5000);
+    this.onChange();
+    this.logger.info({ port }, 'stopped redis-server');
+  }
+
   private async ensureNow(requirement: RedisRequirement): Promise<RedisInUse> {
     const endpoint = parseRedisUrl(requirement.url);
     const local = isLocalHost(endpoint.host);
@@ -106,15 +120,30 @@ export class RedisManager {
     const ours = local ? this.servers.get(endpoint.port) : undefined;
     if (ours !== undefined) {
       await this.waitAnswering(ours, READY_TIMEOUT_MS);
-      return { url: requirement.url, managed: true, version: await this.version(requirement) };
+      return {
+        url: requirement.url,
+        managed: true,
+        startedNow: false,
+        version: await this.version(requirement),
+      };
     }
     if (endpoint.tls) {
       // We never start a TLS Redis; one must already answer there.
-      return { url: requirement.url, managed: false, version: await this.version(requirement) };
+      return {
+        url: requirement.url,
+        managed: false,
+        startedNow: false,
+        version: await this.version(requirement),
+      };
     }
     const probe = await probeAddress(endpoint.host, endpoint.port, Math.min(requirement.timeoutMs, 3000));
     if (probe.kind === 'redis') {
-      return { url: requirement.url, managed: false, version: await this.version(requirement) };
+      return {
+        url: requirement.url,
+        managed: false,
+        startedNow: false,
+        version: await this.version(requirement),
+      };
     }
     if (probe.kind === 'other' && local) {
       throw new CsError(
@@ -153,7 +182,7 @@ export class RedisManager {
       this.servers.set(server.port, server);
       this.onChange();
       this.logger.info({ port: server.port, pid: server.child?.pid, version }, 'started redis-server');
-      return { url: requirement.url, managed: true, version };
+      return { url: requirement.url, managed: true, startedNow: true, version };
     } catch (error) {
       server.stopping = true;
       await server.child?.terminate(3000);

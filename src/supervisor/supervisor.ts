@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
+import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import type { RequestContext } from './control-server.js';
 import type { HomePaths } from './home.js';
@@ -12,7 +13,7 @@ import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
 import type { ControlRequest, ShutdownResult } from './protocol.js';
-import { RedisManager } from './redis-manager.js';
+import { RedisManager, type RedisInUse } from './redis-manager.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
 
@@ -100,9 +101,10 @@ export class Supervisor {
     // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
     this.jobs.push(job);
     this.persist();
+    let redis: RedisInUse | undefined;
     try {
       context.progress('redis', `checking Redis at ${redactUrl(config.redisUrl)}`);
-      const redis = await this.redis.ensure({
+      redis = await this.redis.ensure({
         url: config.redisUrl,
         maxmemory: config.redisMaxmemory,
         timeoutMs: config.redisTimeout,
@@ -112,17 +114,19 @@ export class Supervisor {
         'redis',
         `Redis ${redis.version} at ${redactUrl(redis.url)} (${redis.managed ? 'started by cluster-serving' : 'already running, not managed'})`,
       );
-    } catch (error) {
-      job.record.state = 'failed';
-      job.record.lastError = error instanceof Error ? error.message : String(error);
-      job.record.endedAt = Date.now();
-      this.retire(job);
-      throw error;
-    }
-    try {
       await job.start(context, timeoutMs);
-    } finally {
-      if (!isActive(job.state)) this.retire(job);
+    } catch (error) {
+      if (job.state === 'starting') {
+        job.record.state = 'failed';
+        job.record.lastError = error instanceof Error ? error.message : String(error);
+        job.record.endedAt = Date.now();
+      }
+      this.retire(job);
+      // Leave nothing of a failed attempt: a Redis it started goes too, unless another job uses it.
+      if (redis?.startedNow === true && !this.jobs.some((j) => j.record.redisUrl === config.redisUrl)) {
+        await this.redis.stop(parseRedisUrl(config.redisUrl).port);
+      }
+      throw error;
     }
     return this.view(job.record, job);
   }
@@ -237,7 +241,14 @@ export class Supervisor {
       connection.on('error', () => undefined);
       this.connections.set(url, connection);
     }
-    await connectRedis(connection, url);
+    // First use connects; later, a connection that is down fails at once (ioredis keeps
+    // reconnecting in the background), so `list` never waits on a Redis that is gone.
+    const status = connection.status;
+    if (status === 'wait' || status === 'connecting' || status === 'connect')
+      await connectRedis(connection, url);
+    else if (status !== 'ready') {
+      throw new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis at ${redactUrl(url)} is not connected`);
+    }
     return connection;
   }
 

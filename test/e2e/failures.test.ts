@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeModel } from '../fixtures/onnx-models.js';
-import { CliHarness } from '../helpers/cli.js';
+import { CliHarness, portAnswers } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
 import { startOldRedis } from './e2e-support.js';
 
@@ -48,6 +48,7 @@ describe('start failure paths', () => {
     expect(result.stderr).toMatch(/worker 1: .*corrupt\.onnx/);
     expect(result.stderr).toContain('CS_ERR_MODEL_LOAD');
     await expectNoWorkers();
+    expect(await portAnswers(port)).toBe(false);
     const listed = JSON.parse((await cli.run(['list', '--all', '--json'])).stdout) as {
       jobs: { name: string; state: string; lastError: string }[];
     };

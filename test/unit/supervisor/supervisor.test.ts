@@ -84,6 +84,8 @@ describe('supervisor', () => {
     expect(error.code).toBe('CS_ERR_MODEL_LOAD');
     expect(error.message).toContain('protobuf parsing failed');
     await waitFor(async () => deadPids(await workerPids()), { what: 'worker processes to be gone' });
+    // The Redis this attempt started is stopped with it.
+    expect(await probeAddress('127.0.0.1', fixture.redisPort, 1000)).toEqual({ kind: 'absent' });
     const all = jobsResultSchema.parse(await fixture.send({ type: 'list', all: true })).jobs;
     expect(all[0]).toMatchObject({ name: 'broken', state: 'failed' });
     expect(all[0]?.lastError).toContain('protobuf parsing failed');
