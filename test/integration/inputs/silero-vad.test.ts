@@ -39,8 +39,8 @@ interface Step {
 
 async function directRun(): Promise<Step[]> {
   const session = await ort.InferenceSession.create(SILERO, { intraOpNumThreads: 1 });
-  let h = new Float32Array(2 * 64);
-  let c = new Float32Array(2 * 64);
+  let h: Float32Array = new Float32Array(2 * 64);
+  let c: Float32Array = new Float32Array(2 * 64);
   const steps: Step[] = [];
   for (const frame of frames()) {
     const out = await session.run({
@@ -78,8 +78,8 @@ describe('Silero VAD (int64 scalar and recurrent-state inputs)', () => {
   });
 
   it('our client gives exactly what session.run gives, state carried from frame to frame', async () => {
-    let h = new Float32Array(2 * 64);
-    let c = new Float32Array(2 * 64);
+    let h: Float32Array = new Float32Array(2 * 64);
+    let c: Float32Array = new Float32Array(2 * 64);
     for (const [k, frame] of frames().entries()) {
       const result = await job.client.predict({
         input: { data: frame, shape: [1, FRAME] },
