@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { ServingConfig } from '../config/types.js';
-import { CsError, isErrorCode, type ErrorCode } from '../errors/registry.js';
+import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { parseChildMessage, type DrainMessage } from './child-messages.js';
 import type { RequestContext } from './control-server.js';
 import { entryFile } from './home.js';
+import { describeProcess, exitReason, fatalCode, startTimeoutError } from './job-errors.js';
 import type { JobRecord, JobState, ProcessRecord } from './job-record.js';
-import { tailLines } from './log-tail.js';
 import { ManagedChild, type ChildExit } from './managed-child.js';
 import { assertPortFree } from './port-check.js';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
@@ -117,7 +117,7 @@ export class Job {
     const ready = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
-    const timer = setTimeout(() => this.failStart(this.timeoutError(timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => this.failStart(startTimeoutError(this.record, timeoutMs)), timeoutMs);
     const onAbort = (): void =>
       this.failStart(new CsError('CS_ERR_JOB_FAILED', 'start was interrupted (the CLI went away)'));
     context.signal.addEventListener('abort', onAbort, { once: true });
@@ -233,7 +233,7 @@ export class Job {
     slot.record.state = 'exited';
     this.options.onChange();
     if (this.ending) return;
-    const reason = await this.exitReason(slot, exit);
+    const reason = await exitReason(slot.record, slot.fatal, exit);
     this.logger.warn(
       { role: slot.record.role, slot: slot.record.slot, ...exit, reason },
       'process exited unexpectedly',
@@ -245,7 +245,7 @@ export class Job {
     }
     const decision = slot.policy.onCrash();
     if (decision.action === 'give-up') {
-      const message = `${describe(slot.record)} crashed ${slot.policy.recentCrashes} times in a row; last error: ${reason}`;
+      const message = `${describeProcess(slot.record)} crashed ${slot.policy.recentCrashes} times in a row; last error: ${reason}`;
       if (this.record.state === 'starting') this.failStart(new CsError('CS_ERR_JOB_FAILED', message));
       else await this.fail(message);
       return;
@@ -258,7 +258,7 @@ export class Job {
       if (this.ending) return;
       this.launch(slot).catch((error: unknown) => {
         void this.fail(
-          `cannot restart ${describe(slot.record)}: ${error instanceof Error ? error.message : String(error)}`,
+          `cannot restart ${describeProcess(slot.record)}: ${error instanceof Error ? error.message : String(error)}`,
         );
       });
     }, decision.delayMs);
@@ -282,33 +282,8 @@ export class Job {
     await Promise.all(this.slots.map((slot) => slot.child?.terminate(graceMs)));
   }
 
-  private async exitReason(slot: Slot, exit: ChildExit): Promise<string> {
-    const who = describe(slot.record);
-    if (slot.fatal !== undefined) return `${who}: ${slot.fatal.message}`;
-    const how =
-      exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code ?? '?'}`;
-    const tail = await tailLines(slot.record.logFile, 3);
-    return tail.length === 0 ? `${who} ${how}` : `${who} ${how}: ${tail.join(' | ')}`;
-  }
-
-  private timeoutError(timeoutMs: number): CsError {
-    const states = this.slots.map((s) => `${describe(s.record)} ${s.record.state}`).join(', ');
-    return new CsError(
-      'CS_ERR_START_TIMEOUT',
-      `job ${this.record.name} was not ready after ${Math.round(timeoutMs / 1000)} s (${states}); see cluster-serving logs ${this.record.id}, or give it more time with --timeout`,
-    );
-  }
-
   private setState(state: JobState): void {
     this.record.state = state;
     this.options.onChange();
   }
-}
-
-function describe(record: ProcessRecord): string {
-  return record.role === 'worker' ? `worker ${record.slot}` : 'HTTP frontend';
-}
-
-function fatalCode(code: string | undefined): ErrorCode {
-  return code !== undefined && isErrorCode(code) ? code : 'CS_ERR_JOB_FAILED';
 }

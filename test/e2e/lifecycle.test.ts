@@ -89,6 +89,15 @@ describe('cluster-serving end to end', () => {
     expect(down.stdout).toContain('stopped serving_stream');
     await cli.assertNothingLeft(pids, [port]);
 
+    // Logs outlive the job and the supervisor.
+    const logs = await cli.run(['logs', 'serving_stream']);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toMatch(/worker-1 +INFO/);
+    expect(logs.stdout).toMatch(/worker-2 +INFO/);
+    const unknown = await cli.run(['logs', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('CS_ERR_JOB_NOT_FOUND');
+
     const again = await cli.run(['shutdown']);
     expect(again).toMatchObject({ code: 0 });
     expect(again.stdout).toContain('nothing is running');

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsError } from '../../errors/registry.js';
 import type { JobRecord } from '../../supervisor/job-record.js';
@@ -22,14 +22,9 @@ export async function runLogs(options: LogsOptions): Promise<number> {
   } catch {
     names = [];
   }
-  const prefix = job === undefined ? undefined : `${job.name}-${job.id}.`;
-  const files = names
-    .filter((name) =>
-      prefix !== undefined
-        ? name.startsWith(prefix)
-        : name.includes(`-${options.target}.`) && name.endsWith('.log'),
-    )
-    .sort();
+  const prefix =
+    job === undefined ? await newestPrefix(paths.logsDir, names, options.target) : `${job.name}-${job.id}.`;
+  const files = prefix === undefined ? [] : names.filter((name) => name.startsWith(prefix)).sort();
   if (files.length === 0) {
     throw new CsError(
       'CS_ERR_JOB_NOT_FOUND',
@@ -59,6 +54,27 @@ export async function runLogs(options: LogsOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   return 0;
+}
+
+const LOG_FILE = /^(.+)-([0-9a-f]{8})\.(worker-\d+|http)\.log$/;
+
+/**
+ * Without state.json (after shutdown) the files still name their job: `<name>-<id>.<process>.log`.
+ * By id, or the most recently written job of that name.
+ */
+async function newestPrefix(
+  dir: string,
+  names: readonly string[],
+  target: string,
+): Promise<string | undefined> {
+  let best: { prefix: string; mtime: number } | undefined;
+  for (const name of names) {
+    const match = LOG_FILE.exec(name);
+    if (match === null || (match[1] !== target && match[2] !== target)) continue;
+    const mtime = (await stat(join(dir, name)).catch(() => undefined))?.mtimeMs ?? 0;
+    if (best === undefined || mtime > best.mtime) best = { prefix: `${match[1]}-${match[2]}.`, mtime };
+  }
+  return best?.prefix;
 }
 
 /** By id first, else the newest job of that name. */
