@@ -39,10 +39,11 @@ interface ModelCase {
   readonly shape: number[];
 }
 
+const ONLY_AT = process.argv.indexOf('--only');
 const CASES: ModelCase[] = [
-  { kind: 'mlp', input: 'input', shape: [1, 4] },
-  { kind: 'cnn', input: 'image', shape: [1, 3, 32, 32] },
-];
+  { kind: 'mlp' as const, input: 'input', shape: [1, 4] },
+  { kind: 'cnn' as const, input: 'image', shape: [1, 3, 32, 32] },
+].filter((c) => ONLY_AT === -1 || c.kind === process.argv[ONLY_AT + 1]);
 
 function sampleData(shape: readonly number[]): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);

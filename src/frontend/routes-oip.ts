@@ -10,7 +10,17 @@ import { shapeJson, tensorDataJson } from './tensor-json.js';
 
 interface NameParams {
   readonly name: string;
+  readonly version?: string;
 }
+
+/** A job serves one model; OIP clients that name a version use this one. */
+const MODEL_VERSION = '1';
+
+/** Each model route, also under `/versions/{version}` as OIP allows. */
+const modelPaths = (suffix: string): string[] => [
+  `/v2/models/:name${suffix}`,
+  `/v2/models/:name/versions/:version${suffix}`,
+];
 
 /** The output a postProcessing job answers with instead of tensors. */
 const TEXT_OUTPUT = 'postprocessing';
@@ -31,11 +41,17 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
   const { backend, job } = context;
 
   const knownModel = async (request: FastifyRequest): Promise<void> => {
-    const { name } = request.params as NameParams;
+    const { name, version } = request.params as NameParams;
     if (name !== job) {
       throw new CsError(
         'CS_ERR_HTTP_MODEL_NOT_FOUND',
         `unknown model "${name}"; this frontend serves "${job}"`,
+      );
+    }
+    if (version !== undefined && version !== MODEL_VERSION) {
+      throw new CsError(
+        'CS_ERR_HTTP_MODEL_NOT_FOUND',
+        `model "${name}" has no version "${version}"; its only version is "${MODEL_VERSION}"`,
       );
     }
   };
@@ -66,7 +82,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     }
   });
 
-  app.get('/v2/models/:name', { onRequest: knownModel }, async (_request, reply) => {
+  const metadata = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const status = await backend.status();
     if (status.model === undefined) {
       throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
@@ -74,23 +90,23 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     const model = status.model;
     void reply.send({
       name: job,
-      versions: ['1'],
+      versions: [MODEL_VERSION],
       platform: model.platform,
       inputs: model.inputs.map(specJson),
       outputs: model.outputs.map(specJson),
     });
-  });
+  };
 
-  app.get('/v2/models/:name/ready', { onRequest: knownModel }, async (_request, reply) => {
+  const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     try {
       await context.readyModel();
       void reply.send({ name: job, ready: true });
     } catch (error) {
       notReady(reply, error, { name: job });
     }
-  });
+  };
 
-  app.post('/v2/models/:name/infer', { onRequest: [knownModel, context.admit] }, async (request, reply) => {
+  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let t = performance.now();
     const text = bodyText(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
     let parsed: unknown;
@@ -120,8 +136,12 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
       outputs = infer.outputs.flatMap((name) => prediction.outputs.filter((o) => o.name === name));
     }
     const id = infer.id === undefined ? '' : `,"id":${JSON.stringify(infer.id)}`;
-    const body = `{"model_name":${JSON.stringify(job)},"model_version":"1"${id},"outputs":[${outputs.map(outputJson).join(',')}]}`;
+    const body = `{"model_name":${JSON.stringify(job)},"model_version":"${MODEL_VERSION}"${id},"outputs":[${outputs.map(outputJson).join(',')}]}`;
     context.stage('encode', t);
     void reply.type('application/json').send(body);
-  });
+  };
+
+  for (const path of modelPaths('')) app.get(path, { onRequest: knownModel }, metadata);
+  for (const path of modelPaths('/ready')) app.get(path, { onRequest: knownModel }, modelReady);
+  for (const path of modelPaths('/infer')) app.post(path, { onRequest: [knownModel, context.admit] }, infer);
 }

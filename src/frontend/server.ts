@@ -23,7 +23,11 @@ import { registerOipRoutes } from './routes-oip.js';
 
 export const WELCOME_TEXT = 'welcome to BigDL web serving frontend';
 
-const PREDICTION_ROUTES = new Set(['/predict', '/v2/models/:name/infer']);
+const PREDICTION_ROUTES = new Set([
+  '/predict',
+  '/v2/models/:name/infer',
+  '/v2/models/:name/versions/:version/infer',
+]);
 
 export interface BuildServerOptions {
   readonly backend: PredictionBackend;

@@ -86,6 +86,30 @@ describe('OIP metadata and health', () => {
   });
 });
 
+describe('versioned model routes', () => {
+  it('serves version "1" under /versions/{version} and 404s any other version', async () => {
+    const backend = new FakeBackend();
+    const server = serve(backend);
+    expect((await server.inject({ url: `/v2/models/${JOB}/versions/1` })).json()).toMatchObject({
+      name: JOB,
+    });
+    expect((await server.inject({ url: `/v2/models/${JOB}/versions/1/ready` })).statusCode).toBe(200);
+    const res = await server.inject({
+      ...infer({ inputs: [mlpInput] }),
+      url: `/v2/models/${JOB}/versions/1/infer`,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().model_version).toBe('1');
+    const other = await server.inject({
+      ...infer({ inputs: [mlpInput] }),
+      url: `/v2/models/${JOB}/versions/2/infer`,
+    });
+    expect(other.statusCode).toBe(404);
+    expect(other.json().error).toContain('no version "2"');
+    expect(backend.submitted).toHaveLength(1);
+  });
+});
+
 describe('POST /v2/models/{job}/infer', () => {
   it('submits the tensors and answers the outputs with id echoed', async () => {
     const backend = new FakeBackend();
