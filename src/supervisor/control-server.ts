@@ -41,7 +41,19 @@ export class ControlServer {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    // End (not destroy) open connections so an answer already written still reaches the CLI.
+    const closing = [...this.sockets].map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => socket.destroy(), 1000);
+          socket.once('close', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          socket.end();
+        }),
+    );
+    await Promise.all(closing);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }

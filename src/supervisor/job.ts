@@ -199,7 +199,9 @@ export class Job {
     this.logger.info({ role: record.role, slot: record.slot, pid: child.pid }, 'process launched');
     this.options.onChange();
     child.onMessage((value) => this.onMessage(slot, value));
-    void child.exited.then((exit) => this.onExit(slot, child, exit));
+    child.exited
+      .then((exit) => this.onExit(slot, child, exit))
+      .catch((error: unknown) => this.logger.error({ err: error }, 'cannot handle a process exit'));
   }
 
   private onMessage(slot: Slot, value: unknown): void {
