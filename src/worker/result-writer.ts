@@ -50,7 +50,8 @@ export function queueAnswers(pipeline: ChainableCommander, answers: readonly Ans
     const key = keys.result(context.job, answer.address.uri);
     const fields: (string | Buffer)[] = [RESULT_FIELDS.value, encoded.value, RESULT_FIELDS.form, encoded.form];
     if (!answer.ok) fields.push(RESULT_FIELDS.error, answer.message, RESULT_FIELDS.code, answer.code);
-    pipeline.del(key);
+    // No DEL first: a record is only answered again after a crash between writing and
+    // acknowledging, and then with the same outcome and fields.
     pipeline.hset(key, ...fields);
     pipeline.expire(key, context.resultTtlSeconds);
     if (answer.address.reply !== undefined) {

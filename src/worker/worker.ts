@@ -44,6 +44,8 @@ export class Worker {
   private reclaiming = false;
   private drainUntil: string | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** The previous batch's writes; the next batch is read and run while they travel. */
+  private writing: Promise<unknown> = Promise.resolve();
   private readonly logger: Logger;
 
   constructor(private readonly options: WorkerOptions) {
@@ -113,6 +115,7 @@ export class Worker {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     try {
       await this.loopDone;
+      await this.writing;
     } catch (error) {
       this.logger.error({ err: error }, 'serving loop ended with an error');
     }
@@ -309,11 +312,11 @@ export class Worker {
     pipeline.xack(stream, CONSUMER_GROUP, ...ids);
     pipeline.xdel(stream, ...ids);
     this.queueCounters(pipeline, answers.length, failures, report.runSizes, report.computeMs, queueMs);
-    try {
-      await pipeline.exec();
-    } catch (error) {
+    // At most one batch's writes in flight: wait for the previous one before sending this one.
+    await this.writing;
+    this.writing = pipeline.exec().catch((error: unknown) => {
       this.logger.error({ err: error, count: entries.length }, 'writing results failed');
-    }
+    });
   }
 
   private queueCounters(
