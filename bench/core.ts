@@ -67,8 +67,12 @@ async function serving(redisUrl: string, job: string, c: ModelCase, workers: num
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:core on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`);
-  console.log('one worker: worker on one core, client + redis-server share the other; two workers: all share both\n');
+  console.log(
+    `bench:core on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`,
+  );
+  console.log(
+    'one worker: worker on one core, client + redis-server share the other; two workers: all share both\n',
+  );
   const dir = await mkdtemp(join(tmpdir(), 'cs-bench-'));
   const redis = await startRedis();
   const rows: Figures[] = [];
@@ -80,7 +84,12 @@ async function main(): Promise<void> {
       rows.push(rawRow);
       for (const count of [1, 2]) {
         const job = `bench_${c.kind}_${count}`;
-        const config = await writeConfig({ modelPath: path, jobName: job, redisUrl: redis.url, maxBatchSize: 32 });
+        const config = await writeConfig({
+          modelPath: path,
+          jobName: job,
+          redisUrl: redis.url,
+          maxBatchSize: 32,
+        });
         const started: WorkerProcess[] = [];
         for (let i = 0; i < count; i++) started.push(await startWorker(config));
         const [c1, c64] = await serving(redis.url, job, c, count);
@@ -88,8 +97,12 @@ async function main(): Promise<void> {
         if (c1 === undefined || c64 === undefined) continue;
         rows.push(c1, c64);
         if (count === 1 && c.kind === 'mlp') {
-          notes.push(`mlp added p50 at concurrency 1: ${(c1.p50Ms - rawRow.p50Ms).toFixed(3)} ms (target ≤ 0.5 ms)`);
-          notes.push(`mlp throughput at concurrency 64, one worker: ${c64.perSecond.toFixed(0)}/s (target ≥ 10,000/s)`);
+          notes.push(
+            `mlp added p50 at concurrency 1: ${(c1.p50Ms - rawRow.p50Ms).toFixed(3)} ms (target ≤ 0.5 ms)`,
+          );
+          notes.push(
+            `mlp throughput at concurrency 64, one worker: ${c64.perSecond.toFixed(0)}/s (target ≥ 10,000/s)`,
+          );
         }
         if (c.kind === 'cnn') {
           notes.push(

@@ -105,7 +105,10 @@ export class InputQueue {
     fields.push('data', entry.data);
     const max = this.options.maxQueueLength ?? 0;
     if (max > 0 && (await this.producer.redis.xlen(this.name)) >= max) {
-      throw new CsError('CS_ERR_QUEUE_FULL', `the queue of job "${this.name}" is full (${max} entries); retry later`);
+      throw new CsError(
+        'CS_ERR_QUEUE_FULL',
+        `the queue of job "${this.name}" is full (${max} entries); retry later`,
+      );
     }
     const id = await this.producer.redis.xadd(this.name, '*', ...fields);
     return id ?? '';

@@ -29,7 +29,12 @@ export class OutputQueue {
   constructor(options: OutputQueueOptions = {}) {
     this.name = options.name ?? 'serving_stream';
     this.url = redisUrlOf(options);
-    this.redis = createRedis({ url: this.url, role: 'producer', caFile: options.caFile, name: 'cs-output-queue' });
+    this.redis = createRedis({
+      url: this.url,
+      role: 'producer',
+      caFile: options.caFile,
+      name: 'cs-output-queue',
+    });
     this.redis.on('error', () => undefined);
   }
 
@@ -46,7 +51,13 @@ export class OutputQueue {
     const results = new Map<string, QueryResult>();
     let cursor = '0';
     do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', SCAN_COUNT);
+      const [next, found] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${escapeGlob(prefix)}*`,
+        'COUNT',
+        SCAN_COUNT,
+      );
       cursor = next;
       for (const key of found) {
         const [[, hash] = [null, null], [, deleted] = [null, 0]] =

@@ -105,7 +105,9 @@ export class Producer {
     this.subscriber.on('error', (error) => this.logger.debug({ err: error }, 'redis subscriber error'));
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onReply(message));
     // Replies published while the subscriber was away are lost: fail the waiting requests now rather than at their deadline.
-    this.subscriber.on('close', () => this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'lost the connection to Redis'));
+    this.subscriber.on('close', () =>
+      this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'lost the connection to Redis'),
+    );
   }
 
   get state(): ProducerState {
@@ -138,7 +140,9 @@ export class Producer {
   /** Sends one request whose payload is already encoded (BigDL Arrow, or ours). */
   submitRaw(entry: RawEntry, options: SubmitOptions): Promise<Prediction> {
     if (this.stateValue !== 'running') {
-      return Promise.reject(new CsError('CS_ERR_REDIS_UNAVAILABLE', `producer is ${this.stateValue}, not running`));
+      return Promise.reject(
+        new CsError('CS_ERR_REDIS_UNAVAILABLE', `producer is ${this.stateValue}, not running`),
+      );
     }
     if (this.redis.status !== 'ready' || this.subscriber.status !== 'ready') {
       return Promise.reject(
@@ -147,7 +151,9 @@ export class Producer {
     }
     const uri = options.uri ?? `${this.clientId}-${(this.sequence++).toString(36)}`;
     if (this.waiting.has(uri)) {
-      return Promise.reject(new CsError('CS_ERR_INPUT_DECODE', `uri "${uri}" is already waiting for a result`));
+      return Promise.reject(
+        new CsError('CS_ERR_INPUT_DECODE', `uri "${uri}" is already waiting for a result`),
+      );
     }
     const deadline = Date.now() + options.timeoutMs;
     return new Promise<Prediction>((resolve, reject) => {
@@ -252,12 +258,19 @@ export class Producer {
         case 'bigdl':
           prediction = {
             kind: 'tensors',
-            outputs: decodeBigdlResult(decoded.payload.toString()).map((t, i) => ({ ...t, name: `output${i}` })),
+            outputs: decodeBigdlResult(decoded.payload.toString()).map((t, i) => ({
+              ...t,
+              name: `output${i}`,
+            })),
           };
           break;
       }
     } catch (error) {
-      prediction = { kind: 'error', code: 'CS_ERR_INPUT_DECODE', message: `result could not be decoded: ${reasonOf(error)}` };
+      prediction = {
+        kind: 'error',
+        code: 'CS_ERR_INPUT_DECODE',
+        message: `result could not be decoded: ${reasonOf(error)}`,
+      };
     }
     this.settle(waiting, prediction);
   }
@@ -315,7 +328,9 @@ export class Producer {
     const finished = this.finished;
     if (finished.length === 0 || this.redis.status !== 'ready') return;
     this.finished = [];
-    this.redis.unlink(...finished).catch((error: unknown) => this.logger.debug({ err: error }, 'cleanup failed'));
+    this.redis
+      .unlink(...finished)
+      .catch((error: unknown) => this.logger.debug({ err: error }, 'cleanup failed'));
   }
 
   private failAll(code: ErrorCode, message: string): void {

@@ -27,6 +27,10 @@ export function predictionFromHash(hash: Record<string, Buffer>): Prediction | u
   } catch (err) {
     // A hash BigDL wrote with postProcessing holds plain text that is not Arrow.
     if (form === undefined) return { kind: 'text', text: value.toString() };
-    return { kind: 'error', code: 'CS_ERR_INPUT_DECODE', message: `result could not be decoded: ${reasonOf(err)}` };
+    return {
+      kind: 'error',
+      code: 'CS_ERR_INPUT_DECODE',
+      message: `result could not be decoded: ${reasonOf(err)}`,
+    };
   }
 }

@@ -63,7 +63,10 @@ export async function runRecords(
       const total = sizes.reduce((a, b) => a + b, 0);
       const perOutput = outputs.map((output) => {
         if (output.shape[0] !== total) {
-          throw new CsError('CS_ERR_INFERENCE_FAILED', `output "${output.name}" does not carry the batch dimension`);
+          throw new CsError(
+            'CS_ERR_INFERENCE_FAILED',
+            `output "${output.name}" does not carry the batch dimension`,
+          );
         }
         return splitBatch(output, sizes).map((part) => ({ ...part, name: output.name }));
       });
@@ -76,7 +79,11 @@ export async function runRecords(
         return;
       }
       const code = error instanceof CsError ? error.code : 'CS_ERR_INFERENCE_FAILED';
-      outcomes.set(group[0] as ReadyRecord, { ok: false, code, message: `inference failed: ${reasonOf(error)}` });
+      outcomes.set(group[0] as ReadyRecord, {
+        ok: false,
+        code,
+        message: `inference failed: ${reasonOf(error)}`,
+      });
     }
   };
 

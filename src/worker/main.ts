@@ -34,7 +34,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
       config,
       logger,
       onState: (state, consumer) => {
-        if (state === 'loading' || state === 'warming' || state === 'ready') tellParent({ type: 'state', state, consumer });
+        if (state === 'loading' || state === 'warming' || state === 'ready')
+          tellParent({ type: 'state', state, consumer });
       },
     });
   } catch (error) {
@@ -48,7 +49,11 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
     process.on('message', (message: ParentMessage) => {
-      if (message.type === 'drain') void worker.drain(message.untilId, message.timeoutMs).then(() => worker.stop()).then(resolve);
+      if (message.type === 'drain')
+        void worker
+          .drain(message.untilId, message.timeoutMs)
+          .then(() => worker.stop())
+          .then(resolve);
     });
     process.once('disconnect', stop);
   });

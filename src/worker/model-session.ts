@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { CsError, reasonOf } from '../errors/registry.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
-import { allocate, dataTypeFromOnnx, ONNX_TYPE_OF, type NamedTensor, type Tensor } from '../protocol/tensor.js';
+import {
+  allocate,
+  dataTypeFromOnnx,
+  ONNX_TYPE_OF,
+  type NamedTensor,
+  type Tensor,
+} from '../protocol/tensor.js';
 
 export interface LoadOptions {
   readonly modelPath: string;
@@ -58,7 +64,8 @@ export class ModelSession {
     const feeds: Tensor[] = this.metadata.inputs.map((spec) => {
       const shape = spec.shape.length === 0 ? [1] : spec.shape.map((d) => (d < 0 ? 1 : d));
       const count = shape.reduce((a, b) => a * b, 1);
-      const data = spec.datatype === 'BYTES' ? new Array<string>(count).fill('') : allocate(spec.datatype, count);
+      const data =
+        spec.datatype === 'BYTES' ? new Array<string>(count).fill('') : allocate(spec.datatype, count);
       return { type: spec.datatype, shape, data };
     });
     try {
@@ -75,14 +82,17 @@ export class ModelSession {
     this.metadata.inputs.forEach((spec, i) => {
       const t = inputs[i];
       if (t === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing`);
-      feeds[spec.name] = new ort.Tensor(ONNX_TYPE_OF[t.type] as ort.Tensor.Type, t.data as ort.Tensor.DataType, [
-        ...t.shape,
-      ]);
+      feeds[spec.name] = new ort.Tensor(
+        ONNX_TYPE_OF[t.type] as ort.Tensor.Type,
+        t.data as ort.Tensor.DataType,
+        [...t.shape],
+      );
     });
     const results = await this.session.run(feeds);
     return this.metadata.outputs.map((spec) => {
       const value = results[spec.name];
-      if (value === undefined) throw new CsError('CS_ERR_INFERENCE_FAILED', `the model gave no output "${spec.name}"`);
+      if (value === undefined)
+        throw new CsError('CS_ERR_INFERENCE_FAILED', `the model gave no output "${spec.name}"`);
       const type = dataTypeFromOnnx(value.type) ?? spec.datatype;
       return { name: spec.name, type, shape: [...value.dims], data: value.data as Tensor['data'] };
     });
@@ -95,12 +105,21 @@ export class ModelSession {
 
 function specOf(meta: ort.InferenceSession.ValueMetadata, role: string, path: string): TensorSpec {
   if (!meta.isTensor) {
-    throw new CsError('CS_ERR_MODEL_LOAD', `model ${path}: ${role} "${meta.name}" is not a tensor; only tensor ${role}s are served`);
+    throw new CsError(
+      'CS_ERR_MODEL_LOAD',
+      `model ${path}: ${role} "${meta.name}" is not a tensor; only tensor ${role}s are served`,
+    );
   }
   const datatype = dataTypeFromOnnx(meta.type);
   if (datatype === undefined) {
-    throw new CsError('CS_ERR_MODEL_LOAD', `model ${path}: ${role} "${meta.name}" has type ${meta.type}, which is not served`);
+    throw new CsError(
+      'CS_ERR_MODEL_LOAD',
+      `model ${path}: ${role} "${meta.name}" has type ${meta.type}, which is not served`,
+    );
   }
-  return { name: meta.name, datatype, shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) };
+  return {
+    name: meta.name,
+    datatype,
+    shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
+  };
 }
-

@@ -17,7 +17,11 @@ interface ConsumerInfo {
  * intervals) and removes such consumers once they hold nothing. XCLAIM with a minimum idle
  * time lets only one live worker win each entry.
  */
-export async function reclaimFromDeadConsumers(redis: Redis, job: string, self: string): Promise<StreamEntry[]> {
+export async function reclaimFromDeadConsumers(
+  redis: Redis,
+  job: string,
+  self: string,
+): Promise<StreamEntry[]> {
   const stream = keys.stream(job);
   const consumers = await listConsumers(redis, stream);
   if (consumers.every((c) => c.name === self)) return [];
@@ -26,7 +30,8 @@ export async function reclaimFromDeadConsumers(redis: Redis, job: string, self: 
   for (const consumer of consumers) {
     if (consumer.name === self || live.has(consumer.name)) continue;
     if (consumer.pending === 0) {
-      if (consumer.idle > DEAD_AFTER_MS) await redis.xgroup('DELCONSUMER', stream, CONSUMER_GROUP, consumer.name);
+      if (consumer.idle > DEAD_AFTER_MS)
+        await redis.xgroup('DELCONSUMER', stream, CONSUMER_GROUP, consumer.name);
       continue;
     }
     const pending = (await redis.xpending(

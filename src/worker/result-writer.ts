@@ -12,7 +12,12 @@ import type { RecordAddress } from './record-decoder.js';
 
 export type Answer =
   | { readonly address: RecordAddress; readonly ok: true; readonly outputs: NamedTensor[] }
-  | { readonly address: RecordAddress; readonly ok: false; readonly code: ErrorCode; readonly message: string };
+  | {
+      readonly address: RecordAddress;
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly message: string;
+    };
 
 export interface WriteContext {
   readonly job: string;
@@ -31,7 +36,11 @@ interface Encoded {
  * Queues, on the pipeline, the result hash (with its TTL) and the reply of each answer.
  * Returns the error codes of failed answers, for the counters.
  */
-export function queueAnswers(pipeline: ChainableCommander, answers: readonly Answer[], context: WriteContext): ErrorCode[] {
+export function queueAnswers(
+  pipeline: ChainableCommander,
+  answers: readonly Answer[],
+  context: WriteContext,
+): ErrorCode[] {
   const failures: ErrorCode[] = [];
   for (const answer of answers) {
     let encoded: Encoded;
@@ -48,14 +57,22 @@ export function queueAnswers(pipeline: ChainableCommander, answers: readonly Ans
       failures.push(answer.code);
     }
     const key = keys.result(context.job, answer.address.uri);
-    const fields: (string | Buffer)[] = [RESULT_FIELDS.value, encoded.value, RESULT_FIELDS.form, encoded.form];
+    const fields: (string | Buffer)[] = [
+      RESULT_FIELDS.value,
+      encoded.value,
+      RESULT_FIELDS.form,
+      encoded.form,
+    ];
     if (!answer.ok) fields.push(RESULT_FIELDS.error, answer.message, RESULT_FIELDS.code, answer.code);
     // No DEL first: a record is only answered again after a crash between writing and
     // acknowledging, and then with the same outcome and fields.
     pipeline.hset(key, ...fields);
     pipeline.expire(key, context.resultTtlSeconds);
     if (answer.address.reply !== undefined) {
-      pipeline.publish(answer.address.reply, encodeReply(answer.address.uri, encoded.reply, encoded.replyPayload));
+      pipeline.publish(
+        answer.address.reply,
+        encodeReply(answer.address.uri, encoded.reply, encoded.replyPayload),
+      );
     }
   }
   return failures;
@@ -75,5 +92,10 @@ function encodeOutputs(address: RecordAddress, outputs: readonly NamedTensor[], 
 }
 
 function encodeFailure(code: ErrorCode, message: string): Encoded {
-  return { form: 'error', value: FAILED_VALUE, reply: 'error', replyPayload: encodeErrorPayload(code, message) };
+  return {
+    form: 'error',
+    value: FAILED_VALUE,
+    reply: 'error',
+    replyPayload: encodeErrorPayload(code, message),
+  };
 }

@@ -7,7 +7,10 @@ export interface StreamEntry {
 }
 
 /** Parses `[[id, [f, v, f, v...]], ...]` (Buffers); entries deleted while pending come back with null fields and are skipped. */
-export function parseEntries(raw: unknown, deliveries: ReadonlyMap<string, number> = new Map()): StreamEntry[] {
+export function parseEntries(
+  raw: unknown,
+  deliveries: ReadonlyMap<string, number> = new Map(),
+): StreamEntry[] {
   if (!Array.isArray(raw)) return [];
   const entries: StreamEntry[] = [];
   for (const item of raw) {

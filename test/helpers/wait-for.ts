@@ -20,7 +20,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const seen = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}; last seen: ${seen}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${options.what ?? 'a condition'}; last seen: ${seen}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

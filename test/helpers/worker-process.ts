@@ -35,7 +35,10 @@ export interface WorkerProcess {
 }
 
 /** Starts `dist/worker/main.js` with an IPC channel and waits until it reports ready. */
-export async function startWorker(configPath: string, extraArgs: readonly string[] = []): Promise<WorkerProcess> {
+export async function startWorker(
+  configPath: string,
+  extraArgs: readonly string[] = [],
+): Promise<WorkerProcess> {
   const child = fork(WORKER_ENTRY, ['--config', configPath, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
@@ -44,7 +47,9 @@ export async function startWorker(configPath: string, extraArgs: readonly string
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const messages: WorkerMessage[] = [];
   child.on('message', (m: WorkerMessage) => messages.push(m));
-  const exited = new Promise<number | null>((resolvePromise) => child.once('exit', (code) => resolvePromise(code)));
+  const exited = new Promise<number | null>((resolvePromise) =>
+    child.once('exit', (code) => resolvePromise(code)),
+  );
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const ready = await waitFor(

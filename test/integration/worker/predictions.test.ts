@@ -19,7 +19,11 @@ function seeded(seed: number, n: number): Float32Array {
   return out;
 }
 
-async function direct(modelPath: string, feeds: Record<string, Float32Array>, shape: number[]): Promise<Record<string, Float32Array>> {
+async function direct(
+  modelPath: string,
+  feeds: Record<string, Float32Array>,
+  shape: number[],
+): Promise<Record<string, Float32Array>> {
   const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1 });
   const inputs: Record<string, ort.Tensor> = {};
   for (const [name, data] of Object.entries(feeds)) inputs[name] = new ort.Tensor('float32', data, shape);
@@ -59,7 +63,13 @@ describe('worker predictions', () => {
 
   async function serve(job: string, model: string, extra: Record<string, unknown> = {}): Promise<InputQueue> {
     const modelPath = await writeModel(dir, model as 'mlp');
-    const config = await writeConfig({ modelPath, jobName: job, redisUrl: redis.url, modelParallelism: 1, ...extra });
+    const config = await writeConfig({
+      modelPath,
+      jobName: job,
+      redisUrl: redis.url,
+      modelParallelism: 1,
+      ...extra,
+    });
     workers.push(await startWorker(config));
     const queue = new InputQueue({ redisUrl: redis.url, name: job });
     queues.push(queue);
@@ -76,7 +86,9 @@ describe('worker predictions', () => {
       expect(result.kind).toBe('tensors');
       if (result.kind !== 'tensors') continue;
       expect(result.outputs['output']?.shape).toEqual([1, 3]);
-      expect(Array.from(result.outputs['output']?.data as Float32Array)).toEqual(Array.from(expected['output'] as Float32Array));
+      expect(Array.from(result.outputs['output']?.data as Float32Array)).toEqual(
+        Array.from(expected['output'] as Float32Array),
+      );
       expectClose(result.outputs['output'], mlpReference(input, 1), 1e-5);
     }
   });
@@ -89,7 +101,9 @@ describe('worker predictions', () => {
     const result = await queue.predict({ b: { data: b, shape: [1, 4] }, a: { data: a, shape: [1, 4] } });
     if (result.kind !== 'tensors') throw new Error('expected tensors');
     expect(Object.keys(result.outputs).sort()).toEqual(['score', 'sum']);
-    expect(Array.from(result.outputs['sum']?.data as Float32Array)).toEqual(Array.from(expected['sum'] as Float32Array));
+    expect(Array.from(result.outputs['sum']?.data as Float32Array)).toEqual(
+      Array.from(expected['sum'] as Float32Array),
+    );
     expect(Array.from(result.outputs['score']?.data as Float32Array)).toEqual(
       Array.from(expected['score'] as Float32Array),
     );
@@ -98,7 +112,9 @@ describe('worker predictions', () => {
   it('batched, 1000 concurrent predictions are each answered once and correctly', async () => {
     const queue = await serve('mlp_batched', 'mlp', { maxBatchSize: 32, maxBatchDelayMs: 2 });
     const inputs = Array.from({ length: 1000 }, (_, i) => seeded(1000 + i, 4));
-    const results = await Promise.all(inputs.map((input) => queue.predict({ input: { data: input, shape: [1, 4] } })));
+    const results = await Promise.all(
+      inputs.map((input) => queue.predict({ input: { data: input, shape: [1, 4] } })),
+    );
     results.forEach((result, i) => {
       if (result.kind !== 'tensors') throw new Error(`request ${i} got ${result.kind}`);
       expectClose(result.outputs['output'], mlpReference(inputs[i] as Float32Array, 1), 1e-6);
@@ -111,7 +127,10 @@ describe('worker predictions', () => {
 
   it('batched two-input predictions match session.run within 1e-6 relative', async () => {
     const queue = await serve('twoio_batched', 'two-io', { maxBatchSize: 16, maxBatchDelayMs: 2 });
-    const pairs = Array.from({ length: 200 }, (_, i) => [seeded(i * 2 + 1, 4), seeded(i * 2 + 2, 4)] as const);
+    const pairs = Array.from(
+      { length: 200 },
+      (_, i) => [seeded(i * 2 + 1, 4), seeded(i * 2 + 2, 4)] as const,
+    );
     const results = await Promise.all(
       pairs.map(([a, b]) => queue.predict({ a: { data: a, shape: [1, 4] }, b: { data: b, shape: [1, 4] } })),
     );
@@ -128,7 +147,9 @@ describe('worker predictions', () => {
   it('a client that predicts with no worker gets a clear error at once', async () => {
     const queue = new InputQueue({ redisUrl: redis.url, name: 'nobody_serves_this' });
     queues.push(queue);
-    await expect(queue.predict({ input: { data: new Float32Array(4), shape: [1, 4] } })).rejects.toMatchObject({
+    await expect(
+      queue.predict({ input: { data: new Float32Array(4), shape: [1, 4] } }),
+    ).rejects.toMatchObject({
       code: 'CS_ERR_NO_WORKER',
       message: expect.stringContaining('no live worker serves job "nobody_serves_this"'),
     });

@@ -55,7 +55,8 @@ describe('worker robustness', () => {
       encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }], { rows });
     const entries: [string, string][] = [];
     for (let i = 0; i < 20; i++) {
-      if (i % 4 === 3) entries.push([`bad:${i}`, i % 8 === 3 ? 'not base64 arrow!' : good(i, 4).slice(0, 40)]);
+      if (i % 4 === 3)
+        entries.push([`bad:${i}`, i % 8 === 3 ? 'not base64 arrow!' : good(i, 4).slice(0, 40)]);
       else entries.push([`good:${i}`, good(i, i % 2 === 0 ? 4 : 1)]);
     }
     const pipeline = r.pipeline();
@@ -100,8 +101,10 @@ describe('worker robustness', () => {
     for (let i = 0; i < 1000; i++) {
       const kind = i % 5;
       if (kind === 0) pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'data', Buffer.from([i & 255, 0, 1, 2]));
-      else if (kind === 1) pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'serde', 'tensor', 'data', `CST1${'x'.repeat(i % 50)}`);
-      else if (kind === 2) pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'serde', 'stream', 'data', `{"instances":[${i}`);
+      else if (kind === 1)
+        pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'serde', 'tensor', 'data', `CST1${'x'.repeat(i % 50)}`);
+      else if (kind === 2)
+        pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'serde', 'stream', 'data', `{"instances":[${i}`);
       else if (kind === 3) pipeline.xadd('garbage', '*', 'uri', `g${i}`, 'serde', 'pickle', 'data', 'x');
       else pipeline.xadd('garbage', '*', 'uri', `g${i}`);
     }
@@ -128,9 +131,12 @@ describe('worker robustness', () => {
     const r = redis.client();
     const body = JSON.stringify({ instances: [{ input: Array.from(sample(2)) }] });
     await r.xadd('json_topn', '*', 'uri', 'json-1', 'serde', 'stream', 'data', body);
-    const value = await waitFor(async () => (await r.hget('cluster-serving_json_topn:json-1', 'value')) ?? undefined, {
-      what: 'the topN result',
-    });
+    const value = await waitFor(
+      async () => (await r.hget('cluster-serving_json_topn:json-1', 'value')) ?? undefined,
+      {
+        what: 'the topN result',
+      },
+    );
     const expected = Array.from(mlpReference(sample(2), 1))
       .map((v, i) => [i, v] as const)
       .sort((a, b) => b[1] - a[1])
@@ -171,10 +177,19 @@ describe('worker robustness', () => {
     const r = redis.client();
     const pipeline = r.pipeline();
     for (let i = 0; i < 3000; i++) {
-      pipeline.xadd('sigterm', '*', 'uri', `t${i}`, 'data', encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }]));
+      pipeline.xadd(
+        'sigterm',
+        '*',
+        'uri',
+        `t${i}`,
+        'data',
+        encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }]),
+      );
     }
     await pipeline.exec();
-    await waitFor(async () => Number(await r.hget('cs:sigterm:stats', 'processed')) > 100, { what: 'work under way' });
+    await waitFor(async () => Number(await r.hget('cs:sigterm:stats', 'processed')) > 100, {
+      what: 'work under way',
+    });
     expect(await w.stop()).toBe(0);
     const answered = (await r.keys('cluster-serving_sigterm:*')).length;
     const left = await r.xlen('sigterm');
@@ -185,7 +200,7 @@ describe('worker robustness', () => {
     expect(left).toBeGreaterThan(0);
   });
 
-  it('a killed worker\'s pending entries are claimed by a live one; a record past maxDeliveries is answered with an error', async () => {
+  it("a killed worker's pending entries are claimed by a live one; a record past maxDeliveries is answered with an error", async () => {
     const path = await config('reclaim', { maxDeliveries: 2 });
     const r = redis.client();
     await r.xgroup('CREATE', 'reclaim', 'serving', '0', 'MKSTREAM');
@@ -196,13 +211,18 @@ describe('worker robustness', () => {
     await r.xreadgroup('GROUP', 'serving', 'ghost', 'COUNT', 1, 'STREAMS', 'reclaim', '>');
     await r.xreadgroup('GROUP', 'serving', 'ghost2', 'COUNT', 1, 'STREAMS', 'reclaim', '>');
     // The second one already killed two workers.
-    const [poisonId] = ((await r.xrange('reclaim', '-', '+')) as [string, string[]][]).map(([id]) => id).slice(1);
+    const [poisonId] = ((await r.xrange('reclaim', '-', '+')) as [string, string[]][])
+      .map(([id]) => id)
+      .slice(1);
     await r.xclaim('reclaim', 'serving', 'ghost2', 0, poisonId as string);
     await worker(path);
-    const lost = await waitFor(async () => (await r.hget('cluster-serving_reclaim:lost', 'value')) ?? undefined, {
-      what: 'the lost entry answered',
-      timeoutMs: 20_000,
-    });
+    const lost = await waitFor(
+      async () => (await r.hget('cluster-serving_reclaim:lost', 'value')) ?? undefined,
+      {
+        what: 'the lost entry answered',
+        timeoutMs: 20_000,
+      },
+    );
     expect(decodeBigdlResult(lost)[0]?.shape).toEqual([1, 3]);
     const poison = await waitFor(async () => (await r.hgetall('cluster-serving_reclaim:poison'))['error'], {
       what: 'the poison record answered',
