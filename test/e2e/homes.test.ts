@@ -85,6 +85,32 @@ describe('homes, Redis ownership and supervisor crashes', () => {
     expect((await cli.run(['shutdown'])).stdout).toContain('nothing is running');
   });
 
+  it('a new supervisor after kill -9 stops what the old one left and marks its jobs failed', async () => {
+    const [cli] = harnesses as [CliHarness];
+    const port = await freePort();
+    const path = await cli.project('again', config('again', port), model);
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const old = await cli.recordedPids();
+    const identity = JSON.parse(
+      await import('node:fs/promises').then((fs) => fs.readFile(join(cli.home, 'supervisor.pid'), 'utf8')),
+    ) as { pid: number };
+    process.kill(identity.pid, 'SIGKILL');
+    await waitFor(() => !isRunning(identity.pid), { what: 'the supervisor to die' });
+
+    const restarted = await cli.run(['start', '-c', path, '--timeout', '120']);
+    expect(restarted.code).toBe(0);
+    await waitFor(() => old.every((pid) => !isRunning(pid)), { what: 'the old processes to be stopped' });
+    const listed = JSON.parse((await cli.run(['list', '--all', '--json'])).stdout) as {
+      jobs: { name: string; state: string; lastError: string | null }[];
+    };
+    expect(listed.jobs.map((j) => [j.name, j.state])).toEqual([
+      ['again', 'running'],
+      ['again', 'failed'],
+    ]);
+    expect(listed.jobs[1]?.lastError).toBe('the supervisor stopped unexpectedly');
+    await answer(port, 'again', 2);
+  });
+
   it('two homes side by side do not interfere', async () => {
     const [first] = harnesses as [CliHarness];
     const second = await harness();

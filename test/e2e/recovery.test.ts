@@ -84,4 +84,37 @@ describe('recovery and scale-out', () => {
     extra.kill('SIGTERM');
     expect(await exitOf(extra)).toBe(0);
   });
+
+  it('`cluster-serving http` runs a standalone frontend with BigDL flags until SIGTERM', async () => {
+    const path = await cli.project(
+      'h',
+      { jobName: 'plain', modelParallelism: 1, redisUrl: `localhost:${port}`, redisMaxmemory: '64mb' },
+      model,
+    );
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const httpPort = await freePort();
+    const frontend = cli.spawn([
+      'http',
+      '--interface',
+      '127.0.0.1',
+      '--port',
+      String(httpPort),
+      '--redisPort',
+      String(port),
+      '--redisInputQueue',
+      'plain',
+    ]);
+    const text = await waitFor(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${httpPort}/`);
+        return response.ok ? response.text() : undefined;
+      },
+      { what: 'the standalone frontend to answer', timeoutMs: 60_000 },
+    );
+    expect(text).toContain('welcome to BigDL web serving frontend');
+    frontend.kill('SIGTERM');
+    expect(await exitOf(frontend)).toBe(0);
+    const usage = await cli.run(['http', 'stray']);
+    expect(usage.code).toBe(2);
+  });
 });
