@@ -97,24 +97,26 @@ export async function decodeImage(
     );
   }
   try {
-    const source = await orientedSize(bytes);
-    const resized = resizedSize(source, target, options.resizeMode);
-    const out = target ?? resized;
+    // Only keepAspect needs the source size before decoding; reading it costs a header parse.
+    const source = options.resizeMode === 'keepAspect' ? await orientedSize(bytes) : undefined;
+    const resized =
+      target === undefined || source === undefined ? target : resizedSize(source, target, 'keepAspect');
+    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
+      .rotate()
+      .removeAlpha()
+      .toColourspace('srgb');
+    if (resized !== undefined)
+      pipeline = pipeline.resize(resized.width, resized.height, { fit: 'fill', kernel: 'linear' });
+    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+    const size = { width: info.width, height: info.height };
+    const out = target ?? size;
     if (3 * out.width * out.height > MAX_DENSE_ELEMENTS) {
       throw new CsError(
         'CS_ERR_INPUT_TOO_LARGE',
         `${where}: a ${out.width}×${out.height} image is too large; set imageResize`,
       );
     }
-    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
-      .rotate()
-      .removeAlpha()
-      .toColourspace('srgb');
-    if (resized.width !== source.width || resized.height !== source.height) {
-      pipeline = pipeline.resize(resized.width, resized.height, { fit: 'fill', kernel: 'linear' });
-    }
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    return toPixels(data, info.channels, resized, out, options);
+    return toPixels(data, info.channels, size, out, options);
   } catch (error) {
     if (error instanceof CsError) throw error;
     throw new CsError('CS_ERR_INPUT_DECODE', `${where}: cannot decode the image: ${reasonOf(error)}`, {

