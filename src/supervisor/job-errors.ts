@@ -24,11 +24,12 @@ export async function exitReason(
   return tail.length === 0 ? `${who} ${how}` : `${who} ${how}: ${tail.join(' | ')}`;
 }
 
-export function startTimeoutError(record: JobRecord, timeoutMs: number): CsError {
+export function startTimeoutError(record: JobRecord, now = Date.now()): CsError {
   const states = record.processes.map((p) => `${describeProcess(p)} ${p.state}`).join(', ');
+  const seconds = Math.round((now - record.startedAt) / 100) / 10;
   return new CsError(
     'CS_ERR_START_TIMEOUT',
-    `job ${record.name} was not ready after ${timeoutMs / 1000} s (${states}); see cluster-serving logs ${record.id}, or give it more time with --timeout`,
+    `job ${record.name} was not ready after ${seconds} s (${states}); see cluster-serving logs ${record.id}, or give it more time with --timeout`,
   );
 }
 

@@ -117,7 +117,7 @@ export class Job {
     const ready = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
-    const timer = setTimeout(() => this.failStart(startTimeoutError(this.record, timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => this.failStart(startTimeoutError(this.record)), timeoutMs);
     const onAbort = (): void =>
       this.failStart(new CsError('CS_ERR_JOB_FAILED', 'start was interrupted (the CLI went away)'));
     context.signal.addEventListener('abort', onAbort, { once: true });

@@ -114,7 +114,8 @@ export class Supervisor {
         'redis',
         `Redis ${redis.version} at ${redactUrl(redis.url)} (${redis.managed ? 'started by cluster-serving' : 'already running, not managed'})`,
       );
-      await job.start(context, timeoutMs);
+      // --timeout covers the whole start, Redis included.
+      await job.start(context, Math.max(1, timeoutMs - (Date.now() - job.record.startedAt)));
     } catch (error) {
       if (job.state === 'starting') {
         job.record.state = 'failed';
