@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 
@@ -7,7 +8,7 @@ import { CsError, isCsError, reasonOf } from '../errors/registry.js';
  * `invokedAs` names the binary in messages (the aliases map to start/shutdown/init).
  */
 export async function main(argv: string[], invokedAs: string): Promise<void> {
-  const program = buildProgram(invokedAs);
+  const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -15,7 +16,8 @@ export async function main(argv: string[], invokedAs: string): Promise<void> {
   }
 }
 
-function buildProgram(invokedAs: string): Command {
+/** Aliases (cluster-serving-start...) run this same program with their subcommand prefilled. */
+function buildProgram(): Command {
   const program = new Command('cluster-serving')
     .description('Run trained ONNX models as a streaming inference service')
     .showHelpAfterError('(add --help for usage)')
@@ -23,8 +25,14 @@ function buildProgram(invokedAs: string): Command {
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
       writeOut: (text) => process.stdout.write(text),
-    });
-  if (invokedAs !== 'cluster-serving') program.name(invokedAs);
+    })
+    .version(packageVersion(), '-V, --version')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 failure (the message ends with its CS_ERR_ code), 2 usage or config error.
+Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.json, logs/.`,
+    );
 
   program
     .command('init')
@@ -133,6 +141,16 @@ function buildProgram(invokedAs: string): Command {
     });
 
   return program;
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 function secondsOption(flag: string, value: string): number {
