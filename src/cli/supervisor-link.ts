@@ -3,7 +3,13 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { sendRequest, type SendOptions } from '../supervisor/control-client.js';
-import { entryFile, homePaths, resolveHome, type HomePaths } from '../supervisor/home.js';
+import {
+  assertSocketPathFits,
+  entryFile,
+  homePaths,
+  resolveHome,
+  type HomePaths,
+} from '../supervisor/home.js';
 import { tailLines } from '../supervisor/log-tail.js';
 import type { ControlRequest } from '../supervisor/protocol.js';
 
@@ -25,6 +31,7 @@ const SUPERVISOR_START_MS = 15_000;
 /** Starts the home's supervisor in the background unless one answers already. */
 export async function ensureSupervisor(paths: HomePaths): Promise<void> {
   if (await supervisorAnswers(paths)) return;
+  assertSocketPathFits(paths);
   mkdirSync(paths.logsDir, { recursive: true });
   // Its own log is JSON lines; a crash it could not log (a stack trace on stderr) lands in the same file.
   const log = openSync(join(paths.logsDir, 'supervisor.log'), 'a');

@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { CsError } from '../errors/registry.js';
 import { join, resolve } from 'node:path';
 
 /** Every file the supervisor of one home uses; one supervisor per home, so homes never collide. */
@@ -30,4 +31,15 @@ export function homePaths(home: string): HomePaths {
 /** The built file a process entry runs, relative to this module once compiled into dist/supervisor/. */
 export function entryFile(entry: 'supervisor' | 'worker' | 'frontend'): string {
   return new URL(`../${entry}/main.js`, import.meta.url).pathname;
+}
+
+/** Unix socket paths are limited to ~107 bytes (104 on macOS); a deep home must fail clearly. */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+export function assertSocketPathFits(paths: HomePaths): void {
+  if (Buffer.byteLength(paths.socket) <= MAX_SOCKET_PATH_BYTES) return;
+  throw new CsError(
+    'CS_ERR_CLI_USAGE',
+    `the home directory ${paths.home} is too deep for its control socket (${Buffer.byteLength(paths.socket)} bytes, at most ${MAX_SOCKET_PATH_BYTES}); set CLUSTER_SERVING_HOME to a shorter path`,
+  );
 }

@@ -3,7 +3,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { sendRequest } from './control-client.js';
 import { ControlServer } from './control-server.js';
-import type { HomePaths } from './home.js';
+import { assertSocketPathFits, type HomePaths } from './home.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
@@ -34,6 +34,7 @@ export interface SupervisorHost {
  */
 export async function hostSupervisor(options: HostOptions): Promise<SupervisorHost | undefined> {
   const { paths, logger } = options;
+  assertSocketPathFits(paths);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   mkdirSync(paths.logsDir, { recursive: true });
   const identity: Identity = {

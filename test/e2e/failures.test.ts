@@ -165,6 +165,12 @@ describe('start failure paths', () => {
     expect((await cli.run(['start', '--timeout', '-3'])).code).toBe(2);
     expect((await cli.run(['stop'])).code).toBe(2);
     expect((await cli.run(['frobnicate'])).code).toBe(2);
+    const deep = join(cli.root, 'd'.repeat(120));
+    const tooDeep = await cli.run(['start', '-c', await cli.project('deep', base('deep'), model)], {
+      env: { CLUSTER_SERVING_HOME: deep },
+    });
+    expect(tooDeep.code).toBe(2);
+    expect(tooDeep.stderr).toContain('set CLUSTER_SERVING_HOME to a shorter path');
     const init = await cli.run(['init', cli.root]);
     expect(init.code).toBe(0);
     const again = await cli.run(['init', cli.root]);
