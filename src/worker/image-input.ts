@@ -97,26 +97,28 @@ export async function decodeImage(
     );
   }
   try {
-    // Only keepAspect needs the source size before decoding; reading it costs a header parse.
-    const source = options.resizeMode === 'keepAspect' ? await orientedSize(bytes) : undefined;
-    const resized =
-      target === undefined || source === undefined ? target : resizedSize(source, target, 'keepAspect');
-    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_IMAGE_PIXELS })
       .rotate()
       .removeAlpha()
-      .toColourspace('srgb');
-    if (resized !== undefined)
-      pipeline = pipeline.resize(resized.width, resized.height, { fit: 'fill', kernel: 'linear' });
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    const size = { width: info.width, height: info.height };
-    const out = target ?? size;
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const source = { width: info.width, height: info.height };
+    const resized = target === undefined ? source : resizedSize(source, target, options.resizeMode);
+    const out = target ?? source;
     if (3 * out.width * out.height > MAX_DENSE_ELEMENTS) {
       throw new CsError(
         'CS_ERR_INPUT_TOO_LARGE',
         `${where}: a ${out.width}×${out.height} image is too large; set imageResize`,
       );
     }
-    return toPixels(data, info.channels, size, out, options);
+    return toPixels(
+      resizeBilinear(data, info.channels, source, resized),
+      info.channels,
+      resized,
+      out,
+      options,
+    );
   } catch (error) {
     if (error instanceof CsError) throw error;
     throw new CsError('CS_ERR_INPUT_DECODE', `${where}: cannot decode the image: ${reasonOf(error)}`, {
@@ -150,17 +152,6 @@ export async function decodeImages(
   return { type: 'FP32', shape: [images.length, ...first.shape], data };
 }
 
-async function orientedSize(bytes: Buffer): Promise<ImageSize> {
-  const meta = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS }).metadata();
-  const width = meta.width;
-  const height = meta.height;
-  if (width === undefined || height === undefined || width < 1 || height < 1) {
-    throw new CsError('CS_ERR_INPUT_DECODE', 'the image has no size');
-  }
-  // EXIF orientations 5..8 turn the image by 90°: decoding applies them (as OpenCV does), so swap.
-  return (meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
-}
-
 /** The size the decoded image is resized to before padding (keepAspect is PaddleOCR's resize_norm_img). */
 export function resizedSize(
   source: ImageSize,
@@ -171,6 +162,60 @@ export function resizedSize(
   if (mode === 'stretch') return target;
   const scaled = Math.ceil(target.height * (source.width / source.height));
   return { width: Math.max(1, Math.min(target.width, scaled)), height: target.height };
+}
+
+/**
+ * Bilinear resize of interleaved 8-bit pixels as OpenCV's INTER_LINEAR does it (pixel centres
+ * aligned, no antialiasing, results rounded to 8 bits), which is how BigDL and PaddleOCR
+ * resize. Done here rather than in libvips: for the small images models take, a second libvips
+ * operation costs more than the arithmetic.
+ */
+export function resizeBilinear(
+  src: Uint8Array,
+  channels: number,
+  from: ImageSize,
+  to: ImageSize,
+): Uint8Array {
+  if (from.width === to.width && from.height === to.height) return src;
+  const axis = (fromSize: number, toSize: number): { lo: Int32Array; hi: Int32Array; w: Float32Array } => {
+    const lo = new Int32Array(toSize);
+    const hi = new Int32Array(toSize);
+    const w = new Float32Array(toSize);
+    const scale = fromSize / toSize;
+    for (let i = 0; i < toSize; i++) {
+      const f = Math.max(0, (i + 0.5) * scale - 0.5);
+      const i0 = Math.min(Math.floor(f), fromSize - 1);
+      lo[i] = i0;
+      hi[i] = Math.min(i0 + 1, fromSize - 1);
+      w[i] = i0 === fromSize - 1 ? 0 : f - i0;
+    }
+    return { lo, hi, w };
+  };
+  const xs = axis(from.width, to.width);
+  const ys = axis(from.height, to.height);
+  const out = new Uint8Array(to.width * to.height * channels);
+  const stride = from.width * channels;
+  let o = 0;
+  for (let y = 0; y < to.height; y++) {
+    const top = (ys.lo[y] ?? 0) * stride;
+    const bottom = (ys.hi[y] ?? 0) * stride;
+    const wy = ys.w[y] ?? 0;
+    for (let x = 0; x < to.width; x++) {
+      const left = (xs.lo[x] ?? 0) * channels;
+      const right = (xs.hi[x] ?? 0) * channels;
+      const wx = xs.w[x] ?? 0;
+      for (let c = 0; c < channels; c++) {
+        const a = src[top + left + c] ?? 0;
+        const b = src[top + right + c] ?? 0;
+        const d = src[bottom + left + c] ?? 0;
+        const e = src[bottom + right + c] ?? 0;
+        const upper = a + (b - a) * wx;
+        const lower = d + (e - d) * wx;
+        out[o++] = Math.round(upper + (lower - upper) * wy);
+      }
+    }
+  }
+  return out;
 }
 
 /**
