@@ -117,10 +117,14 @@ export class Job {
     const ready = new Promise<void>((resolve, reject) => {
       this.startWaiter = { resolve, reject };
     });
+    // It may be rejected (timeout, fatal exit) while processes are still being launched,
+    // before `await ready` below; that must not count as an unhandled rejection.
+    ready.catch(() => undefined);
     const timer = setTimeout(() => this.failStart(startTimeoutError(this.record)), timeoutMs);
     const onAbort = (): void =>
       this.failStart(new CsError('CS_ERR_JOB_FAILED', 'start was interrupted (the CLI went away)'));
     context.signal.addEventListener('abort', onAbort, { once: true });
+    if (context.signal.aborted) onAbort();
     try {
       const http = this.options.config.http;
       if (http !== undefined) await assertPortFree(http.interface, http.port, 'the HTTP frontend');

@@ -110,6 +110,14 @@ describe('supervisor', () => {
     expect(deadPids(await workerPids())).toBe(true);
   });
 
+  it('a timeout that expires while workers are being launched fails cleanly', async () => {
+    const error = await rejection(start('instant', 1));
+    expect(error.code).toBe('CS_ERR_START_TIMEOUT');
+    await waitFor(async () => deadPids(await workerPids()), { what: 'worker processes to be gone' });
+    // The supervisor still serves.
+    expect((await start('after')).state).toBe('running');
+  });
+
   it('restarts a worker killed with SIGKILL and counts the restart', async () => {
     const job = await start('phoenix');
     const [first] = await workerPids();
