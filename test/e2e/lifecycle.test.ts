@@ -127,6 +127,12 @@ describe('cluster-serving end to end', () => {
     };
     const workerPid = state.jobs.find((j) => j.id === job.id)?.processes[0]?.pid ?? 0;
     expect(isRunning(workerPid)).toBe(true);
+    const follow = cli.spawn(['logs', 'phoenix', '--follow']);
+    let followed = '';
+    follow.stdout?.setEncoding('utf8').on('data', (chunk: string) => (followed += chunk));
+    await waitFor(() => followed.includes('worker ready'), {
+      what: 'logs --follow to print the first start',
+    });
     process.kill(workerPid, 'SIGKILL');
 
     const restarted = await waitFor(
@@ -147,6 +153,12 @@ describe('cluster-serving end to end', () => {
       await queue.close();
     }
     expect(before).toContain(workerPid);
+    // --follow printed the restarted worker's lines as they were written.
+    await waitFor(() => followed.split('worker ready').length === 3, {
+      what: 'logs --follow to print the restart',
+    });
+    follow.kill('SIGINT');
+    expect(await exitOf(follow)).toBe(0);
   });
 
   it('start --foreground serves until SIGINT, then stops everything', async () => {
