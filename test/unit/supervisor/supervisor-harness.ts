@@ -19,10 +19,9 @@ export interface SupervisorFixture {
   readonly paths: HomePaths;
   readonly host: SupervisorHost;
   readonly redisPort: number;
-  /** Writes `<dir>/<name>/config.yaml` for the job; returns its path. */
-  writeConfig(jobName: string, extra?: string): Promise<string>;
+  /** Writes `<dir>/<jobName>.yaml` (defaults overridden by `overrides`); returns its path. */
+  writeConfig(jobName: string, overrides?: Record<string, string | number>): Promise<string>;
   send(request: ControlRequest, progress?: Progress[]): Promise<unknown>;
-  /** Every pid the home's state.json records (workers and managed Redis). */
   close(): Promise<void>;
 }
 
@@ -45,11 +44,21 @@ export async function startSupervisorFixture(): Promise<SupervisorFixture> {
     paths,
     host,
     redisPort,
-    async writeConfig(jobName, extra = ''): Promise<string> {
+    async writeConfig(jobName, overrides = {}): Promise<string> {
       const path = join(dir, `${jobName}.yaml`);
+      const keys: Record<string, string | number> = {
+        modelPath: model,
+        jobName,
+        modelParallelism: 2,
+        redisUrl: `localhost:${redisPort}`,
+        redisMaxmemory: '64mb',
+        ...overrides,
+      };
       await writeFile(
         path,
-        `modelPath: ${model}\njobName: ${jobName}\nmodelParallelism: 2\nredisUrl: localhost:${redisPort}\nredisMaxmemory: 64mb\n${extra}`,
+        Object.entries(keys)
+          .map(([key, value]) => `${key}: ${String(value)}\n`)
+          .join(''),
       );
       return path;
     },

@@ -146,6 +146,21 @@ describe('supervisor', () => {
     expect(deadPids(pids)).toBe(true);
   });
 
+  it('starts a managed Redis with the password of redisUrl, and never shows the password', async () => {
+    const configPath = await fixture.writeConfig('guarded', {
+      redisUrl: `redis://:s3cret@localhost:${fixture.redisPort}`,
+    });
+    const job = jobResultSchema.parse(
+      await fixture.send({ type: 'start', configPath, timeoutMs: 20_000 }),
+    ).job;
+    expect(await probeAddress('127.0.0.1', fixture.redisPort, 1000)).toEqual({
+      kind: 'redis',
+      needsAuth: true,
+    });
+    expect(job.redis).not.toContain('s3cret');
+    expect(job.processed).toBe(0);
+  });
+
   it('answers unknown jobs and malformed requests with errors', async () => {
     const missing = await rejection(fixture.send({ type: 'cancel', target: 'nope' }));
     expect(missing.code).toBe('CS_ERR_JOB_NOT_FOUND');
