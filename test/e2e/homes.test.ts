@@ -85,6 +85,22 @@ describe('homes, Redis ownership and supervisor crashes', () => {
     expect((await cli.run(['shutdown'])).stdout).toContain('nothing is running');
   });
 
+  it('shutdown kills a supervisor that hangs (SIGSTOP) and everything it started', async () => {
+    const [cli] = harnesses as [CliHarness];
+    const port = await freePort();
+    const path = await cli.project('hung', config('hung', port), model);
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const pids = await cli.recordedPids();
+    const identity = JSON.parse(
+      await import('node:fs/promises').then((fs) => fs.readFile(join(cli.home, 'supervisor.pid'), 'utf8')),
+    ) as { pid: number };
+    process.kill(identity.pid, 'SIGSTOP');
+    const down = await cli.run(['shutdown']);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain(`unresponsive supervisor (pid ${identity.pid})`);
+    await cli.assertNothingLeft(pids, [port]);
+  });
+
   it('a new supervisor after kill -9 stops what the old one left and marks its jobs failed', async () => {
     const [cli] = harnesses as [CliHarness];
     const port = await freePort();
