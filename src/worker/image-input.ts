@@ -197,21 +197,20 @@ export function resizeBilinear(
   const stride = from.width * channels;
   let o = 0;
   for (let y = 0; y < to.height; y++) {
-    const top = (ys.lo[y] ?? 0) * stride;
-    const bottom = (ys.hi[y] ?? 0) * stride;
-    const wy = ys.w[y] ?? 0;
+    const top = ys.lo[y]! * stride;
+    const bottom = ys.hi[y]! * stride;
+    const wy = ys.w[y]!;
     for (let x = 0; x < to.width; x++) {
-      const left = (xs.lo[x] ?? 0) * channels;
-      const right = (xs.hi[x] ?? 0) * channels;
-      const wx = xs.w[x] ?? 0;
+      const tl = top + xs.lo[x]! * channels;
+      const tr = top + xs.hi[x]! * channels;
+      const bl = bottom + xs.lo[x]! * channels;
+      const br = bottom + xs.hi[x]! * channels;
+      const wx = xs.w[x]!;
       for (let c = 0; c < channels; c++) {
-        const a = src[top + left + c] ?? 0;
-        const b = src[top + right + c] ?? 0;
-        const d = src[bottom + left + c] ?? 0;
-        const e = src[bottom + right + c] ?? 0;
-        const upper = a + (b - a) * wx;
-        const lower = d + (e - d) * wx;
-        out[o++] = Math.round(upper + (lower - upper) * wy);
+        const upper = src[tl + c]! + (src[tr + c]! - src[tl + c]!) * wx;
+        const lower = src[bl + c]! + (src[br + c]! - src[bl + c]!) * wx;
+        // Values are in 0..255, so adding one half and truncating rounds to nearest.
+        out[o++] = upper + (lower - upper) * wy + 0.5;
       }
     }
   }
@@ -239,12 +238,12 @@ export function toPixels(
     const src = order[k] ?? 0;
     const mul = options.scale / (options.std[k] ?? 1);
     const add = -(options.mean[k] ?? 0) / (options.std[k] ?? 1);
+    const step = chw ? 1 : 3;
     for (let y = 0; y < size.height; y++) {
       let from = y * size.width * channels + src;
       let to = chw ? k * H * W + y * W : y * W * 3 + k;
-      const step = chw ? 1 : 3;
       for (let x = 0; x < size.width; x++) {
-        data[to] = (raw[from] ?? 0) * mul + add;
+        data[to] = raw[from]! * mul + add;
         from += channels;
         to += step;
       }
