@@ -78,11 +78,13 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .description('stop a job once what is queued now is answered')
     .argument('<job>', 'job name or id')
     .option('--drain-timeout <seconds>', 'stop waiting for queued entries after this long', '30')
-    .action(async (job: string, options: { drainTimeout: string }) => {
+    .option('--json', 'print the stopped job as JSON', false)
+    .action(async (job: string, options: { drainTimeout: string; json: boolean }) => {
       const { runStop } = await import('./commands/stop.js');
       process.exitCode = await runStop({
         target: job,
         drainTimeoutMs: secondsOption('--drain-timeout', options.drainTimeout) * 1000,
+        json: options.json,
       });
     });
 
@@ -90,9 +92,10 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .command('cancel')
     .description("stop a job's processes now; unprocessed entries stay in the stream")
     .argument('<job>', 'job name or id')
-    .action(async (job: string) => {
+    .option('--json', 'print the cancelled job as JSON', false)
+    .action(async (job: string, options: { json: boolean }) => {
       const { runCancel } = await import('./commands/cancel.js');
-      process.exitCode = await runCancel({ target: job });
+      process.exitCode = await runCancel({ target: job, json: options.json });
     });
 
   program

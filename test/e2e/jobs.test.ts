@@ -62,9 +62,9 @@ describe('several jobs, stop and cancel', () => {
     await expectMlpAnswer(queue('serving_stream'), 1);
     await expectMlpAnswer(queue('serving2'), 2);
 
-    const cancelled = await cli.run(['cancel', 'serving2']);
+    const cancelled = await cli.run(['cancel', 'serving2', '--json']);
     expect(cancelled.code).toBe(0);
-    expect(cancelled.stdout).toContain('cancelled serving2');
+    expect(JSON.parse(cancelled.stdout)).toMatchObject({ name: 'serving2', state: 'cancelled' });
     await expectMlpAnswer(queue('serving_stream'), 3);
 
     const listed = JSON.parse((await cli.run(['list', '--all', '--json'])).stdout) as Listed;

@@ -4,6 +4,7 @@ import { nothingRunning } from './stop.js';
 
 export interface CancelOptions {
   readonly target: string;
+  readonly json?: boolean;
 }
 
 /** Immediate: the job's processes stop now; unprocessed entries stay in the stream. */
@@ -12,7 +13,9 @@ export async function runCancel(options: CancelOptions): Promise<number> {
   if (!(await supervisorAnswers(paths))) throw nothingRunning(options.target, paths.home);
   const { job } = jobResultSchema.parse(await request(paths, { type: 'cancel', target: options.target }));
   process.stdout.write(
-    `cancelled ${job.name} (${job.id}); unprocessed entries stay queued for the next start\n`,
+    options.json === true
+      ? `${JSON.stringify(job)}\n`
+      : `cancelled ${job.name} (${job.id}); unprocessed entries stay queued for the next start\n`,
   );
   return 0;
 }

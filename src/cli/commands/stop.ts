@@ -6,6 +6,7 @@ import { currentHome, request, supervisorAnswers } from '../supervisor-link.js';
 export interface StopOptions {
   readonly target: string;
   readonly drainTimeoutMs: number;
+  readonly json?: boolean;
 }
 
 /** Graceful: what is queued now gets answered (bounded by the drain timeout); later entries stay queued. */
@@ -27,7 +28,9 @@ export async function runStop(options: StopOptions): Promise<number> {
   progress.done(true);
   const { job } = jobResultSchema.parse(result);
   process.stdout.write(
-    `stopped ${job.name} (${job.id}); entries that arrived later stay queued for the next start\n`,
+    options.json === true
+      ? `${JSON.stringify(job)}\n`
+      : `stopped ${job.name} (${job.id}); entries that arrived later stay queued for the next start\n`,
   );
   return 0;
 }
