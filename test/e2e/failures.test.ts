@@ -37,7 +37,7 @@ async function expectNoWorkers(): Promise<void> {
   expect(cli.processesOfHome().filter((pid) => pid !== identity.pid)).toEqual([]);
 }
 
-describe('start failure paths', () => {
+describe('start failure paths', { timeout: 180_000 }, () => {
   it('a model that makes the worker fail at load: start fails with the reason, list shows failed', async () => {
     const bytes = await readFile(model);
     const corrupt = join(cli.root, 'models', 'corrupt.onnx');

@@ -39,7 +39,7 @@ async function answer(port: number, job: string, seed: number): Promise<void> {
   }
 }
 
-describe('homes, Redis ownership and supervisor crashes', () => {
+describe('homes, Redis ownership and supervisor crashes', { timeout: 180_000 }, () => {
   it('uses a Redis that already runs, does not manage it, and leaves it running after shutdown', async () => {
     const [cli] = harnesses as [CliHarness];
     const external = await startRedis();

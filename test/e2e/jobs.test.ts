@@ -55,7 +55,7 @@ interface Listed {
   jobs: { name: string; state: string }[];
 }
 
-describe('several jobs, stop and cancel', () => {
+describe('several jobs, stop and cancel', { timeout: 180_000 }, () => {
   it('serves two jobs side by side on one Redis; cancelling one leaves the other serving', async () => {
     await startProject('one', { jobName: 'serving_stream', modelParallelism: 1 });
     await startProject('two', { jobName: 'serving2', modelParallelism: 1 });

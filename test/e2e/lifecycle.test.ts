@@ -39,7 +39,7 @@ async function list(all = false): Promise<ListedJson> {
   return JSON.parse(result.stdout) as ListedJson;
 }
 
-describe('cluster-serving end to end', () => {
+describe('cluster-serving end to end', { timeout: 180_000 }, () => {
   it('start → list → predictions → shutdown leaves no process or port', async () => {
     const config = await cli.project(
       'project',

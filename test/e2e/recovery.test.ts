@@ -32,7 +32,7 @@ interface Listed {
   jobs: { name: string; workers: { ready: number; total: number; remote: number } }[];
 }
 
-describe('recovery and scale-out', () => {
+describe('recovery and scale-out', { timeout: 180_000 }, () => {
   it('restarts a managed Redis that dies; workers reconnect and serve again', async () => {
     const path = await cli.project(
       'r',
