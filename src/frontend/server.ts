@@ -91,7 +91,18 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
       })
     : undefined;
   const limit = new InFlightLimit(http.parallelism);
-  let onFinish: (request: FastifyRequest, fn: () => void) => void = () => undefined;
+  // Work to do once per request when its answer is out: onResponse covers inject() and normal
+  // answers, the socket's close covers clients that went away first.
+  const finishers = new WeakMap<FastifyRequest, (() => void)[]>();
+  const finish = (request: FastifyRequest): void => {
+    const list = finishers.get(request);
+    if (list === undefined) return;
+    finishers.delete(request);
+    for (const fn of list) fn();
+  };
+  const onFinish = (request: FastifyRequest, fn: () => void): void => {
+    finishers.get(request)?.push(fn);
+  };
 
   const context: RouteContext = {
     backend,
@@ -134,19 +145,6 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
       metrics.observeStage(stage, (now - startedAt) / 1000);
       return now;
     },
-  };
-
-  // Work to do once per request when its answer is out: onResponse covers inject() and normal
-  // answers, the socket's close covers clients that went away first.
-  const finishers = new WeakMap<FastifyRequest, (() => void)[]>();
-  const finish = (request: FastifyRequest): void => {
-    const list = finishers.get(request);
-    if (list === undefined) return;
-    finishers.delete(request);
-    for (const fn of list) fn();
-  };
-  onFinish = (request, fn): void => {
-    finishers.get(request)?.push(fn);
   };
 
   app.addHook('onRequest', (request, reply, done) => {
