@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CsError } from '../../../src/errors/registry.js';
-import { instanceToInputs, predictionElement } from '../../../src/frontend/bigdl-predict.js';
+import { instanceToInputs, predictionElement, prepareInstance } from '../../../src/frontend/bigdl-predict.js';
 import { checkInferInputs, checkOutputFilter, shapeProblem } from '../../../src/frontend/model-check.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { MLP, TWO_IO } from './fake-backend.js';
@@ -87,6 +87,55 @@ describe('instanceToInputs', () => {
     expect(count.message).toContain('instances[1] has 1 value(s)');
     const missing = errorOf(() => instanceToInputs([fp32('a', [4], [1, 2, 3, 4])], 0, TWO_IO));
     expect(missing.message).toContain('lacks input(s) b');
+  });
+});
+
+describe('prepareInstance', () => {
+  const imageModel = {
+    ...MLP,
+    inputs: [
+      { name: 'image', datatype: 'FP32' as const, shape: [-1, 3, 8, 8] },
+      { name: 'box', datatype: 'FP32' as const, shape: [-1, 2, 3] },
+    ],
+  };
+
+  it('sends all-numeric instances as tensors', () => {
+    const prepared = prepareInstance([fp32('input', [4], [1, 2, 3, 4])], 0, MLP);
+    expect(prepared.kind).toBe('tensors');
+  });
+
+  it('sends instances with strings as BigDL JSON, numeric values nested back to their shape', () => {
+    const prepared = prepareInstance(
+      [
+        { name: 'image', type: 'BYTES', shape: [1], data: ['iVBOR'] },
+        fp32('box', [2, 3], [1, 2, 3, 4, 5, 6]),
+      ],
+      0,
+      imageModel,
+    );
+    expect(prepared.kind).toBe('bigdl-json');
+    if (prepared.kind !== 'bigdl-json') return;
+    expect(JSON.parse(prepared.body)).toEqual({
+      instances: [
+        {
+          image: 'iVBOR',
+          box: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+        },
+      ],
+    });
+  });
+
+  it('still checks the numeric values of such instances', () => {
+    expect(() =>
+      prepareInstance(
+        [{ name: 'image', type: 'BYTES', shape: [1], data: ['x'] }, fp32('box', [3], [1, 2, 3])],
+        4,
+        imageModel,
+      ),
+    ).toThrow('instances[4].box: shape [1,3]');
   });
 });
 
