@@ -53,7 +53,7 @@ export function createFrontendMetrics(options: { job: string; defaultMetrics?: b
   const registry = new Registry();
   registry.setDefaultLabels({ job_name: options.job });
   if (options.defaultMetrics === true)
-    collectDefaultMetrics({ register: registry, prefix: 'cs_http_process_' });
+    collectDefaultMetrics({ register: registry, prefix: 'cs_http_' });
 
   const duration = new Histogram({
     name: 'cs_http_request_duration_seconds',
