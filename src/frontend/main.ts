@@ -140,7 +140,10 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   // fastify stops accepting, then waits for in-flight requests; bounded so a stuck one cannot hold the exit.
   const graceMs = Math.min(http.requestTimeout + 1000, 15_000);
   const closed = await Promise.race([app.close().then(() => true), delay(graceMs, false, { ref: false })]);
-  if (!closed) logger.warn({ graceMs }, 'requests still open at the end of the grace period');
+  if (!closed) {
+    logger.warn({ graceMs }, 'requests still open at the end of the grace period; closing their connections');
+    app.server.closeAllConnections();
+  }
   await keeper.stop();
   logger.info('frontend stopped');
   logger.flush();

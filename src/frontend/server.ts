@@ -170,6 +170,18 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     done();
   });
 
+  // Once closing, answers still in flight end their keep-alive connection, so close() can finish
+  // as soon as the last one is out instead of waiting for clients to hang up.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   app.setErrorHandler((error, request, reply) => {
     const csError = toCsError(error, http.bodyLimit);
     const status = httpStatusOf(csError.code);

@@ -252,6 +252,46 @@ describe('HTTP frontend when things go wrong', () => {
     expect(await first.exited).toBe(0);
   });
 
+  it('on SIGTERM answers the requests in flight, then exits 0', async () => {
+    const config = await writeConfig({ modelPath: mlpPath, jobName: 'drain_job', redisUrl: redis.url });
+    const worker = await startWorker(config);
+    workers.push(worker);
+    const port = await freePort();
+    const proc = forkFrontend([
+      '--port',
+      String(port),
+      '--interface',
+      '127.0.0.1',
+      '--redisUrl',
+      redis.url,
+      '--redisInputQueue',
+      'drain_job',
+    ]);
+    children.push(proc.child);
+    await waitFor(() => proc.messages.find((m) => m.type === 'state'), { what: 'frontend ready' });
+    const client = redis.client();
+    const x = seeded(5, 4);
+    worker.child.kill('SIGSTOP');
+    let pending: Promise<Awaited<ReturnType<typeof postJson>>>;
+    try {
+      pending = postJson(`http://127.0.0.1:${port}/v2/models/drain_job/infer`, infer(x));
+      await waitFor(async () => (await client.xlen(keys.stream('drain_job'))) >= 1, {
+        what: 'the request in the stream',
+      });
+      proc.child.kill('SIGTERM');
+    } finally {
+      worker.child.kill('SIGCONT');
+    }
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expectClose(
+      (answer.body['outputs'] as { data: number[] }[])[0]?.data ?? [],
+      mlpReference(x, 1),
+      'in flight at SIGTERM',
+    );
+    expect(await proc.exited).toBe(0);
+  });
+
   it('reads its options from a config http: section, inheriting redisUrl and jobName', async () => {
     const port = await freePort();
     const config = await writeConfig({
