@@ -34,7 +34,7 @@ export function resolveFrontendSettings(options: RunFrontendOptions): FrontendSe
   const flags: Record<string, unknown> = { ...(options.flags ?? {}) };
   const redisOverride = takeString(flags, REDIS_FLAG);
   const configPath = options.configPath ?? takeString(flags, CONFIG_FLAG);
-  const warnings: string[] = [];
+  const warnings: string[] = takeBigdlOnlyFlags(flags);
 
   if (configPath === undefined) {
     if (redisOverride !== undefined && flags['redisUrl'] === undefined) flags['redisUrl'] = redisOverride;
@@ -85,6 +85,38 @@ function overlay(base: HttpOptions, top: HttpOptions, given: readonly string[]):
     if (!lower.has('redisurl')) out['redisUrl'] = undefined;
   }
   return out as unknown as HttpOptions;
+}
+
+/**
+ * Flags of BigDL's frontend that we do not provide. HTTPS asked for is an error (serving plain
+ * HTTP instead would be a surprise); the rest are ignored with a warning each, so BigDL start
+ * scripts keep working.
+ */
+const BIGDL_ONLY_FLAGS: Readonly<Record<string, string>> = {
+  httpsenabled: 'HTTPS is not provided: put a TLS-terminating proxy in front of the frontend',
+  secureport: 'HTTPS is not provided',
+  httpskeystorepath: 'HTTPS is not provided',
+  httpskeystoretoken: 'HTTPS is not provided',
+  redissecureenabled: 'use a rediss:// redisUrl for TLS to Redis',
+  redisstruststorepath:
+    'use a rediss:// redisUrl (and redisSecureTrustStorePath in config.yaml) for TLS to Redis',
+  redisstruststoretoken: 'use a rediss:// redisUrl for TLS to Redis',
+  servablemanagerconfpath: "BigDL's multi-model frontend is not provided: run one frontend per job",
+};
+
+function takeBigdlOnlyFlags(flags: Record<string, unknown>): string[] {
+  const warnings: string[] = [];
+  for (const key of Object.keys(flags)) {
+    const why = BIGDL_ONLY_FLAGS[key.toLowerCase()];
+    if (why === undefined) continue;
+    const value = flags[key];
+    delete flags[key];
+    if (key.toLowerCase() === 'httpsenabled' && (value === true || value === 'true')) {
+      throw new CsError('CS_ERR_CONFIG_INVALID', `--${key} true: ${why}`);
+    }
+    warnings.push(`--${key} is a BigDL frontend option that is ignored here: ${why}`);
+  }
+  return warnings;
 }
 
 function takeString(flags: Record<string, unknown>, key: string): string | undefined {

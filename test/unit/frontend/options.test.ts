@@ -51,6 +51,17 @@ describe('resolveFrontendSettings', () => {
     expect(s.maxQueueLength).toBeUndefined();
   });
 
+  it("ignores BigDL's HTTPS and multi-model flags with a warning, and refuses HTTPS asked for", () => {
+    const s = resolveFrontendSettings({
+      flags: { httpsEnabled: false, securePort: 10023, redisInputQueue: 'j' },
+    });
+    expect(s.warnings.join('\n')).toContain('--httpsEnabled is a BigDL frontend option that is ignored');
+    expect(s.warnings.join('\n')).toContain('--securePort');
+    expect(() => resolveFrontendSettings({ flags: { httpsEnabled: 'true' } })).toThrow(
+      'TLS-terminating proxy',
+    );
+  });
+
   it('lists every invalid or unknown option in one CS_ERR_CONFIG_INVALID', () => {
     let error: unknown;
     try {
