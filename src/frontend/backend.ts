@@ -1,13 +1,10 @@
-import type { ErrorCode } from '../errors/registry.js';
+import type { Prediction } from '../client/prediction.js';
 import type { JobFigures } from '../metrics/frontend-metrics.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 
-/** What a worker answered for one entry (the same union as the client Producer's). */
-export type Prediction =
-  | { readonly kind: 'tensors'; readonly outputs: NamedTensor[] }
-  | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'error'; readonly code: ErrorCode; readonly message: string };
+/** What a worker answered for one entry: the client Producer's union. */
+export type { Prediction };
 
 /** What the frontend knows about its job; refreshed at most about once per heartbeat interval. */
 export interface JobStatus {
