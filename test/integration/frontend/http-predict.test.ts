@@ -210,10 +210,10 @@ describe('HTTP frontend with a real worker', () => {
   });
 
   it('timeWindow holds entries of separate requests to share a round trip', async () => {
-    const f = await frontend('mlp_job', { countWindow: 56, timeWindow: 5000 });
+    const f = await frontend('mlp_job', { countWindow: 56, timeWindow: 15_000, requestTimeout: 30_000 });
     const before = await metricValue(f.url, 'cs_http_producer_flushes_total');
     const body = (i: number): unknown => ({ instances: [{ input: Array.from(seeded(900 + i, 4)) }] });
-    // A 5 s window is cut short once countWindow entries are there: send exactly countWindow requests.
+    // A 15 s window is cut short once countWindow entries are there: send exactly countWindow requests.
     const answers = await Promise.all(
       Array.from({ length: 56 }, (_, i) => postJson(`${f.url}/predict`, body(i))),
     );
