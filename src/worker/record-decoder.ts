@@ -73,7 +73,11 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
   }
   const deadline = entry.fields.get('deadline');
   if (deadline !== undefined && Number(deadline.toString()) < context.now) {
-    return fail(address, 'CS_ERR_DEADLINE_EXCEEDED', 'the request passed its deadline before a worker took it');
+    return fail(
+      address,
+      'CS_ERR_DEADLINE_EXCEEDED',
+      'the request passed its deadline before a worker took it',
+    );
   }
   const data = entry.fields.get('data');
   if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
@@ -105,7 +109,11 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
 }
 
 /** Matches decoded columns to the model's inputs (by name when every name matches, else by position), casts and checks them. */
-async function prepareSample(tensors: readonly NamedTensor[], context: DecodeContext, bigdl: boolean): Promise<Tensor[]> {
+async function prepareSample(
+  tensors: readonly NamedTensor[],
+  context: DecodeContext,
+  bigdl: boolean,
+): Promise<Tensor[]> {
   const specs = context.model.inputs;
   const names = new Set(specs.map((s) => s.name));
   const byName = tensors.length > 0 && tensors.every((t) => names.has(t.name));
@@ -119,10 +127,15 @@ async function prepareSample(tensors: readonly NamedTensor[], context: DecodeCon
   return Promise.all(
     specs.map(async (spec, i) => {
       const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
-      if (tensor === undefined) throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+      if (tensor === undefined)
+        throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
       if (bigdl && tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
         // The split strings already carry the batch dimension where the model has room for one.
-        return checkShape(spec, bigdlStringTensor((tensor.data as string[])[0] ?? '', spec, addBatch), addBatch);
+        return checkShape(
+          spec,
+          bigdlStringTensor((tensor.data as string[])[0] ?? '', spec, addBatch),
+          addBatch,
+        );
       }
       const typed = await toDeclaredType(spec, tensor, bigdl, context.image);
       return checkShape(spec, withBatch(typed, addBatch), addBatch);
@@ -130,7 +143,12 @@ async function prepareSample(tensors: readonly NamedTensor[], context: DecodeCon
   );
 }
 
-async function toDeclaredType(spec: TensorSpec, tensor: Tensor, bigdl: boolean, image: ImageOptions): Promise<Tensor> {
+async function toDeclaredType(
+  spec: TensorSpec,
+  tensor: Tensor,
+  bigdl: boolean,
+  image: ImageOptions,
+): Promise<Tensor> {
   if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') return tensor;
   let numeric = tensor;
   if (tensor.type === 'BYTES') {
@@ -158,11 +176,17 @@ function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
     ? ' (after adding the batch dimension; set inputAlreadyBatched: true if records carry their own)'
     : '';
   if (tensor.shape.length !== spec.shape.length) {
-    throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`);
+    throw new CsError(
+      'CS_ERR_INPUT_MISMATCH',
+      `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
+    );
   }
   spec.shape.forEach((d, i) => {
     if (d >= 0 && tensor.shape[i] !== d) {
-      throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`);
+      throw new CsError(
+        'CS_ERR_INPUT_MISMATCH',
+        `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
+      );
     }
   });
   return tensor;
@@ -175,7 +199,10 @@ function ready(address: RecordAddress, inputs: Tensor[], model: ModelMetadata): 
   const rows = inputs[0]?.shape[0] ?? 1;
   inputs.forEach((t) => {
     if (t.shape.length > 0 && t.shape[0] !== rows) {
-      throw new CsError('CS_ERR_INPUT_MISMATCH', `inputs disagree on the batch dimension (${rows} vs ${t.shape[0]})`);
+      throw new CsError(
+        'CS_ERR_INPUT_MISMATCH',
+        `inputs disagree on the batch dimension (${rows} vs ${t.shape[0]})`,
+      );
     }
   });
   return { ...address, ok: true, inputs, rows };

@@ -19,7 +19,8 @@ import { compareIds, entryTime, parseReadGroupReply, type StreamEntry } from './
  * was queued at the drain) → stopping (finish the current batch) → stopped.
  * failed: the model or Redis could not be set up at start; the process should exit 1.
  */
-export type WorkerState = 'new' | 'loading' | 'warming' | 'ready' | 'draining' | 'stopping' | 'stopped' | 'failed';
+export type WorkerState =
+  'new' | 'loading' | 'warming' | 'ready' | 'draining' | 'stopping' | 'stopped' | 'failed';
 
 export interface WorkerOptions {
   readonly config: ServingConfig;
@@ -49,7 +50,11 @@ export class Worker {
   private readonly logger: Logger;
 
   constructor(private readonly options: WorkerOptions) {
-    this.logger = options.logger.child({ component: 'worker', job: options.config.jobName, worker: this.consumer });
+    this.logger = options.logger.child({
+      component: 'worker',
+      job: options.config.jobName,
+      worker: this.consumer,
+    });
   }
 
   get state(): WorkerState {
@@ -70,7 +75,8 @@ export class Worker {
       });
       this.setState('warming');
       const notWarmed = await this.model.warmUp();
-      if (notWarmed !== undefined) this.logger.warn({ reason: notWarmed }, 'warm-up on zeros failed; serving without it');
+      if (notWarmed !== undefined)
+        this.logger.warn({ reason: notWarmed }, 'warm-up on zeros failed; serving without it');
       const connect = {
         url: config.redisUrl,
         role: 'worker' as const,
@@ -85,8 +91,13 @@ export class Worker {
       await connectRedis(this.commands, config.redisUrl);
       await connectRedis(this.reader, config.redisUrl);
       await this.ensureGroup();
-      this.heartbeat = new Heartbeat(this.commands, config.jobName, this.consumer, this.model.metadata, this.logger, () =>
-        this.onBeat(),
+      this.heartbeat = new Heartbeat(
+        this.commands,
+        config.jobName,
+        this.consumer,
+        this.model.metadata,
+        this.logger,
+        () => this.onBeat(),
       );
       await this.heartbeat.start();
     } catch (error) {
@@ -145,9 +156,21 @@ export class Worker {
   /** A consumer that holds nothing is removed; one that still holds entries stays so they can be claimed. */
   private async dropConsumerIfIdle(): Promise<void> {
     if (this.commands === undefined || this.commands.status !== 'ready') return;
-    const summary = (await this.commands.xpending(keys.stream(this.options.config.jobName), CONSUMER_GROUP, '-', '+', 1, this.consumer)) as unknown;
+    const summary = (await this.commands.xpending(
+      keys.stream(this.options.config.jobName),
+      CONSUMER_GROUP,
+      '-',
+      '+',
+      1,
+      this.consumer,
+    )) as unknown;
     if (Array.isArray(summary) && summary.length === 0) {
-      await this.commands.xgroup('DELCONSUMER', keys.stream(this.options.config.jobName), CONSUMER_GROUP, this.consumer);
+      await this.commands.xgroup(
+        'DELCONSUMER',
+        keys.stream(this.options.config.jobName),
+        CONSUMER_GROUP,
+        this.consumer,
+      );
     }
   }
 
@@ -158,7 +181,13 @@ export class Worker {
 
   private async ensureGroup(): Promise<void> {
     try {
-      await this.commands?.xgroup('CREATE', keys.stream(this.options.config.jobName), CONSUMER_GROUP, '0', 'MKSTREAM');
+      await this.commands?.xgroup(
+        'CREATE',
+        keys.stream(this.options.config.jobName),
+        CONSUMER_GROUP,
+        '0',
+        'MKSTREAM',
+      );
     } catch (error) {
       if (!reasonOf(error).includes('BUSYGROUP')) throw error;
     }
@@ -190,7 +219,10 @@ export class Worker {
     while (this.serving()) {
       let entries: StreamEntry[];
       try {
-        entries = this.claimed.length > 0 ? this.claimed.splice(0, this.options.config.maxBatchSize) : await this.read();
+        entries =
+          this.claimed.length > 0
+            ? this.claimed.splice(0, this.options.config.maxBatchSize)
+            : await this.read();
       } catch (error) {
         await this.onReadError(error);
         continue;
@@ -217,7 +249,8 @@ export class Worker {
     if (reader === undefined) return [];
     const block = this.stateValue === 'draining' ? DRAIN_READ_BLOCK_MS : READ_BLOCK_MS;
     const first = await this.readOnce(reader, config.maxBatchSize, block);
-    if (first.length === 0 || config.maxBatchDelayMs <= 0 || first.length >= config.maxBatchSize) return first;
+    if (first.length === 0 || config.maxBatchDelayMs <= 0 || first.length >= config.maxBatchSize)
+      return first;
     // Fill the batch for at most maxBatchDelayMs after the first entry came.
     const until = performance.now() + config.maxBatchDelayMs;
     const entries = [...first];
@@ -299,7 +332,11 @@ export class Worker {
     for (const record of ready) {
       const outcome = report.outcomes.get(record);
       if (outcome === undefined) continue;
-      answers.push(outcome.ok ? { address: record, ok: true, outputs: outcome.outputs } : { address: record, ...outcome });
+      answers.push(
+        outcome.ok
+          ? { address: record, ok: true, outputs: outcome.outputs }
+          : { address: record, ...outcome },
+      );
     }
     const pipeline = commands.pipeline();
     const failures = queueAnswers(pipeline, answers, {
