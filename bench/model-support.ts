@@ -1,5 +1,6 @@
 /** Load generation and figure extraction for bench/model.ts. */
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { JobStats } from '../src/redis/job-state.js';
 import { summarise, type Figures } from './stats.js';
@@ -47,6 +48,7 @@ export function load(
 
 export interface Server {
   readonly url: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function launch(
   });
   return {
     url,
+    pid: child.pid ?? 0,
     async stop(): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -111,4 +114,56 @@ export function httpShare(label: string, b0: Stages, b1: Stages): string {
       : `${((1000 * (a.sum - b.sum)) / (a.count - b.count)).toFixed(2)} ms`;
   };
   return `${label} frontend: parse ${per('parse')}, validate ${per('validate')}, submit→answer ${per('submit')}, encode ${per('encode')}`;
+}
+
+/**
+ * CPU time (user + system, ms) of a process, from /proc; with `children`, plus its direct
+ * children (node:cluster workers).
+ */
+export function cpuMs(pid: number, children = true): number {
+  const ticks = (id: string): { parent: number; time: number } | undefined => {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command: state, ppid (field 4), ... utime (14), stime (15); clock ticks of 10 ms.
+      return { parent: Number(fields[1]), time: (Number(fields[11]) + Number(fields[12])) * 10 };
+    } catch {
+      return undefined;
+    }
+  };
+  let total = ticks(String(pid))?.time ?? 0;
+  if (!children) return total;
+  for (const id of readdirSync('/proc')) {
+    if (!/^\d+$/.test(id)) continue;
+    const stat = ticks(id);
+    if (stat?.parent === pid) total += stat.time;
+  }
+  return total;
+}
+
+/**
+ * CPU ms per answered request for each named process group between two snapshots. This
+ * process (the load generator) is counted without its children, which are the servers.
+ */
+export function cpuShare(
+  label: string,
+  groups: Readonly<Record<string, readonly number[]>>,
+  measure: () => Promise<number>,
+): Promise<string> {
+  const take = (): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(groups).map(([name, pids]) => [
+        name,
+        pids.reduce((n, p) => n + cpuMs(p, p !== process.pid), 0),
+      ]),
+    );
+  const before = take();
+  return measure().then((answered) => {
+    const after = take();
+    const parts = Object.keys(groups).map(
+      (name) => `${name} ${((after[name]! - before[name]!) / Math.max(1, answered)).toFixed(2)}`,
+    );
+    const total = Object.keys(groups).reduce((n, name) => n + after[name]! - before[name]!, 0);
+    return `${label} CPU ms per request: ${parts.join(', ')}; total ${(total / Math.max(1, answered)).toFixed(2)}`;
+  });
 }

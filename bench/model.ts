@@ -7,7 +7,8 @@
  *                   session.run (bench/model-naive.ts), one process, two through node:cluster
  *   serving         autocannon → HTTP frontend → Redis → 1 or 2 workers (decode + dynamic
  *                   batching), and our TypeScript client → Redis → the same workers
- * and where the time goes: decoding, the frontend's stages, the queue, inference per batch.
+ * and where the time goes: decoding, the frontend's stages, the queue, inference per batch, and
+ * CPU milliseconds per request of each process (worker, frontend, redis-server, load generator).
  *
  * Cores: every process shares the machine's cores (2 on the reference machine). The raw runs
  * have them to themselves; the naive servers share them with autocannon (in this process);
@@ -30,6 +31,7 @@ import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/wo
 import { CLASSIFIER_IMAGE } from './model-naive.js';
 import {
   CONNECTIONS,
+  cpuShare,
   httpShare,
   launch,
   load,
@@ -191,7 +193,14 @@ async function main(): Promise<void> {
       `http://127.0.0.1:${port}`,
     );
     await load('warm-up', server.url, bodies, 1);
-    naive.push(record(await load(`naive fastify ×${processes}`, server.url, bodies, SECONDS)));
+    const groups = { server: [server.pid], 'load generator': [process.pid] };
+    notes.push(
+      await cpuShare(`naive ×${processes}`, groups, async () => {
+        const figures = record(await load(`naive fastify ×${processes}`, server.url, bodies, SECONDS));
+        naive.push(figures);
+        return figures.requests;
+      }),
+    );
     await server.stop();
   }
 
@@ -223,14 +232,35 @@ async function main(): Promise<void> {
       );
       await load('warm-up', frontend.url, bodies, 1);
       const [b0, s0] = [await stages(frontend.url), await readStats(redis.client(), job)];
-      serving.push(
-        record(await load(`serving ×${count} worker, HTTP /predict`, frontend.url, bodies, SECONDS)),
+      const workerPids = workers.map((w) => w.child.pid ?? 0);
+      const redisPid = redis.process.pid ?? 0;
+      const groups = {
+        'worker(s)': workerPids,
+        frontend: [frontend.pid],
+        'redis-server': [redisPid],
+        'load generator': [process.pid],
+      };
+      notes.push(
+        await cpuShare(`HTTP ×${count}`, groups, async () => {
+          const figures = record(
+            await load(`serving ×${count} worker, HTTP /predict`, frontend.url, bodies, SECONDS),
+          );
+          serving.push(figures);
+          return figures.requests;
+        }),
       );
       const [b1, s1] = [await stages(frontend.url), await readStats(redis.client(), job)];
       notes.push(httpShare(`HTTP ×${count}`, b0, b1), workerShare(`HTTP ×${count} workers`, s0, s1));
       await frontend.stop();
       const s2 = await readStats(redis.client(), job);
-      rows.push(await viaClient(redis.url, job, images, SECONDS));
+      const clientGroups = { 'worker(s)': workerPids, 'redis-server': [redisPid], client: [process.pid] };
+      notes.push(
+        await cpuShare(`TS client ×${count}`, clientGroups, async () => {
+          const figures = await viaClient(redis.url, job, images, SECONDS);
+          rows.push(figures);
+          return figures.requests;
+        }),
+      );
       notes.push(workerShare(`TS client ×${count} workers`, s2, await readStats(redis.client(), job)));
       for (const w of workers) await w.stop();
     }
