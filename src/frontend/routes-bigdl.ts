@@ -41,8 +41,9 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
       const outcome = settled[i] as PromiseSettledResult<Prediction>;
       if (outcome.status === 'rejected') throw prefixed(outcome.reason, i, settled.length);
       const prediction = outcome.value;
-      if (prediction.kind === 'error')
+      if (prediction.kind === 'error') {
         throw prefixed(new CsError(prediction.code, prediction.message), i, settled.length);
+      }
       // Each instance ran as a batch of one (the batch dimension was added for it): drop it again.
       elements[i] = predictionElement(
         prediction.kind === 'text' ? prediction.text : prediction.outputs,
