@@ -10,7 +10,7 @@ import { runRecords } from './batch-runner.js';
 import { Heartbeat } from './heartbeat.js';
 import { ModelSession } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
-import { addressOf, decodeRecord, type DecodedRecord, type ReadyRecord } from './record-decoder.js';
+import { addressOf, decodeRecord, type ReadyRecord, type RecordAddress } from './record-decoder.js';
 import { queueAnswers, type Answer } from './result-writer.js';
 import { compareIds, entryTime, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 
@@ -26,6 +26,12 @@ export interface WorkerOptions {
   readonly config: ServingConfig;
   readonly logger: Logger;
   readonly onState?: (state: WorkerState, consumer: string) => void;
+}
+
+interface BatchOutcome {
+  readonly answers: Answer[];
+  readonly runSizes: readonly number[];
+  readonly computeMs: number;
 }
 
 const READ_BLOCK_MS = 500;
@@ -303,17 +309,8 @@ export class Worker {
     if (model === undefined || commands === undefined) return;
     const { config } = this.options;
     const now = Date.now();
-    const answers: Answer[] = [];
-    const ready: ReadyRecord[] = [];
-    const context = {
-      model: model.metadata,
-      inputAlreadyBatched: config.inputAlreadyBatched,
-      maxDeliveries: config.maxDeliveries,
-      now,
-      image: config.image,
-    };
     let queueMs = 0;
-    const decoding: Promise<DecodedRecord>[] = [];
+    const addresses: RecordAddress[] = [];
     for (const entry of entries) {
       queueMs += Math.max(0, now - entryTime(entry.id));
       const address = addressOf(entry);
@@ -321,25 +318,23 @@ export class Worker {
         this.logger.warn({ id: entry.id }, 'entry without a usable uri (missing, empty or too long) dropped');
         continue;
       }
-      decoding.push(decodeRecord(address, context));
+      addresses.push(address);
     }
-    // Records decode concurrently: images are decoded on libuv's threads while others parse.
-    for (const record of await Promise.all(decoding)) {
-      if (record.ok) ready.push(record);
-      else answers.push({ address: record, ok: false, code: record.code, message: record.message });
-    }
-    const report = await runRecords(model, ready, config.maxBatchSize);
-    for (const record of ready) {
-      const outcome = report.outcomes.get(record);
-      if (outcome === undefined) continue;
-      answers.push(
-        outcome.ok
-          ? { address: record, ok: true, outputs: outcome.outputs }
-          : { address: record, ...outcome },
-      );
+    let outcome: BatchOutcome;
+    try {
+      outcome = await this.answer(model, addresses, now);
+    } catch (error) {
+      // Whatever went wrong, the batch is answered and acknowledged, and the worker goes on.
+      this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
+      const message = `the worker failed on this batch: ${reasonOf(error)}`;
+      outcome = {
+        answers: addresses.map((address) => ({ address, ok: false, code: 'CS_ERR_INTERNAL', message })),
+        runSizes: [],
+        computeMs: 0,
+      };
     }
     const pipeline = commands.pipeline();
-    const failures = queueAnswers(pipeline, answers, {
+    const failures = queueAnswers(pipeline, outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
@@ -348,12 +343,50 @@ export class Worker {
     const ids = entries.map((e) => e.id);
     pipeline.xack(stream, CONSUMER_GROUP, ...ids);
     pipeline.xdel(stream, ...ids);
-    this.queueCounters(pipeline, answers.length, failures, report.runSizes, report.computeMs, queueMs);
+    this.queueCounters(
+      pipeline,
+      outcome.answers.length,
+      failures,
+      outcome.runSizes,
+      outcome.computeMs,
+      queueMs,
+    );
     // At most one batch's writes in flight: wait for the previous one before sending this one.
     await this.writing;
     this.writing = pipeline.exec().catch((error: unknown) => {
       this.logger.error({ err: error, count: entries.length }, 'writing results failed');
     });
+  }
+
+  /** Decodes the records (concurrently: images decode on libuv's threads) and runs the ready ones. */
+  private async answer(
+    model: ModelSession,
+    addresses: readonly RecordAddress[],
+    now: number,
+  ): Promise<BatchOutcome> {
+    const { config } = this.options;
+    const context = {
+      model: model.metadata,
+      inputAlreadyBatched: config.inputAlreadyBatched,
+      maxDeliveries: config.maxDeliveries,
+      now,
+      image: config.image,
+    };
+    const answers: Answer[] = [];
+    const ready: ReadyRecord[] = [];
+    for (const record of await Promise.all(addresses.map((address) => decodeRecord(address, context)))) {
+      if (record.ok) ready.push(record);
+      else answers.push({ address: record, ok: false, code: record.code, message: record.message });
+    }
+    const report = await runRecords(model, ready, config.maxBatchSize);
+    for (const record of ready) {
+      const result = report.outcomes.get(record);
+      if (result === undefined) continue;
+      answers.push(
+        result.ok ? { address: record, ok: true, outputs: result.outputs } : { address: record, ...result },
+      );
+    }
+    return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
   }
 
   private queueCounters(
