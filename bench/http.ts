@@ -177,6 +177,12 @@ function load(
   });
 }
 
+/** JIT, connection pools and the workers' read loops settle before anything is measured. */
+async function warmUp(url: string, body: string): Promise<void> {
+  await load('warm-up', url, body, 64, QUICK ? 1 : 2);
+  await load('warm-up', url, body, 1, QUICK ? 1 : 2);
+}
+
 async function raw(path: string, c: ModelCase): Promise<Figures> {
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const feeds = { [c.input]: new ort.Tensor('float32', sampleData(c.shape), c.shape) };
@@ -262,7 +268,7 @@ async function main(): Promise<void> {
       for (const processes of [1, 2]) {
         const f = await frontend(redis.url, job, processes);
         const infer = `${f.url}/v2/models/${job}/infer`;
-        await load('warm-up', infer, oip, 8, 1);
+        await warmUp(infer, oip);
         for (const connections of [1, 64]) {
           const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
           const name = `${c.kind} frontend oip ×${processes}`;
@@ -288,7 +294,7 @@ async function main(): Promise<void> {
       for (const processes of [1, 2]) {
         const n = await naive(path, processes);
         const infer = `${n.url}/v2/models/${job}/infer`;
-        await load('warm-up', infer, oip, 8, 1);
+        await warmUp(infer, oip);
         for (const connections of [1, 64]) {
           found[`naive${processes}-${connections}`] = record(
             await load(`${c.kind} naive session.run ×${processes}`, infer, oip, connections, SECONDS),
