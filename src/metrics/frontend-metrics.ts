@@ -52,8 +52,7 @@ const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export function createFrontendMetrics(options: { job: string; defaultMetrics?: boolean }): FrontendMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ job_name: options.job });
-  if (options.defaultMetrics === true)
-    collectDefaultMetrics({ register: registry, prefix: 'cs_http_' });
+  if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'cs_http_' });
 
   const duration = new Histogram({
     name: 'cs_http_request_duration_seconds',
