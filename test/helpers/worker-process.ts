@@ -40,6 +40,8 @@ export async function startWorker(
   extraArgs: readonly string[] = [],
 ): Promise<WorkerProcess> {
   const child = fork(WORKER_ENTRY, ['--config', configPath, ...extraArgs], {
+    // The worker is built JavaScript: it runs as the supervisor runs it, without the test runner's loaders.
+    execArgv: [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
   });
