@@ -10,6 +10,7 @@
  * process (the client) and redis-server share the other; with two workers all four
  * processes share both cores.
  */
+import './plain-runtime.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';

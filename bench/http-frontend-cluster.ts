@@ -5,6 +5,7 @@
  *
  *   node bench/http-frontend-cluster.ts --processes 2 --port 10020 --redisUrl ... --redisInputQueue job
  */
+import './plain-runtime.js';
 import cluster from 'node:cluster';
 import { parseFrontendArgv } from '../src/frontend/options.js';
 import { runFrontend } from '../src/frontend/main.js';

@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/http-naive.ts --model <path.onnx> --port <n> [--processes <n>]
  */
+import './plain-runtime.js';
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';

@@ -15,6 +15,7 @@
  * this script, the frontend process(es), redis-server and the workers; the naive server's
  * processes share them with autocannon.
  */
+import './plain-runtime.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';

@@ -6,6 +6,7 @@
  *
  *   node --import tsx bench/model-naive.ts --model <path.onnx> --port <n> [--processes <n>]
  */
+import './plain-runtime.js';
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';

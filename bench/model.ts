@@ -17,6 +17,7 @@
  *
  *   npm run bench:model [-- --seconds 10]
  */
+import './plain-runtime.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
