@@ -2,17 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config/types.js';
-import { reasonOf, type ErrorCode } from '../errors/registry.js';
+import { reasonOf } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
-import { runRecords } from './batch-runner.js';
+import { BatchProcessor } from './batch-processor.js';
 import { Heartbeat } from './heartbeat.js';
 import { ModelSession } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
-import { addressOf, decodeRecord, type ReadyRecord, type RecordAddress } from './record-decoder.js';
-import { queueAnswers, type Answer } from './result-writer.js';
-import { compareIds, entryTime, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
+import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 
 /**
  * new → loading (model) → warming → ready (reading the stream) → draining (stop after what
@@ -26,12 +24,6 @@ export interface WorkerOptions {
   readonly config: ServingConfig;
   readonly logger: Logger;
   readonly onState?: (state: WorkerState, consumer: string) => void;
-}
-
-interface BatchOutcome {
-  readonly answers: Answer[];
-  readonly runSizes: readonly number[];
-  readonly computeMs: number;
 }
 
 const READ_BLOCK_MS = 500;
@@ -51,8 +43,7 @@ export class Worker {
   private reclaiming = false;
   private drainUntil: string | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
-  /** The previous batch's writes; the next batch is read and run while they travel. */
-  private writing: Promise<unknown> = Promise.resolve();
+  private batches: BatchProcessor | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly options: WorkerOptions) {
@@ -97,6 +88,7 @@ export class Worker {
       await connectRedis(this.commands, config.redisUrl);
       await connectRedis(this.reader, config.redisUrl);
       await this.ensureGroup();
+      this.batches = new BatchProcessor(this.model, this.commands, config, this.consumer, this.logger);
       this.heartbeat = new Heartbeat(
         this.commands,
         config.jobName,
@@ -132,7 +124,7 @@ export class Worker {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     try {
       await this.loopDone;
-      await this.writing;
+      await this.batches?.flush();
     } catch (error) {
       this.logger.error({ err: error }, 'serving loop ended with an error');
     }
@@ -237,7 +229,7 @@ export class Worker {
         const until = this.drainUntil;
         const beyond = entries.some((e) => compareIds(e.id, until) > 0);
         entries = entries.filter((e) => compareIds(e.id, until) <= 0);
-        if (entries.length > 0) await this.process(entries);
+        if (entries.length > 0) await this.batches?.process(entries);
         // An empty read or one past the mark means nothing up to the mark is left undelivered.
         if (beyond || entries.length === 0) {
           this.setState('stopping');
@@ -245,7 +237,7 @@ export class Worker {
         }
         continue;
       }
-      if (entries.length > 0) await this.process(entries);
+      if (entries.length > 0) await this.batches?.process(entries);
     }
   }
 
@@ -301,109 +293,5 @@ export class Worker {
       this.logger.warn({ err: error }, 'reading the stream failed');
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-
-  private async process(entries: StreamEntry[]): Promise<void> {
-    const model = this.model;
-    const commands = this.commands;
-    if (model === undefined || commands === undefined) return;
-    const { config } = this.options;
-    const now = Date.now();
-    let queueMs = 0;
-    const addresses: RecordAddress[] = [];
-    for (const entry of entries) {
-      queueMs += Math.max(0, now - entryTime(entry.id));
-      const address = addressOf(entry);
-      if (address === undefined) {
-        this.logger.warn({ id: entry.id }, 'entry without a usable uri (missing, empty or too long) dropped');
-        continue;
-      }
-      addresses.push(address);
-    }
-    let outcome: BatchOutcome;
-    try {
-      outcome = await this.answer(model, addresses, now);
-    } catch (error) {
-      // Whatever went wrong, the batch is answered and acknowledged, and the worker goes on.
-      this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
-      const message = `the worker failed on this batch: ${reasonOf(error)}`;
-      outcome = {
-        answers: addresses.map((address) => ({ address, ok: false, code: 'CS_ERR_INTERNAL', message })),
-        runSizes: [],
-        computeMs: 0,
-      };
-    }
-    const pipeline = commands.pipeline();
-    const failures = queueAnswers(pipeline, outcome.answers, {
-      job: config.jobName,
-      postProcessing: config.postProcessing,
-      resultTtlSeconds: config.resultTtlSeconds,
-    });
-    const stream = keys.stream(config.jobName);
-    const ids = entries.map((e) => e.id);
-    pipeline.xack(stream, CONSUMER_GROUP, ...ids);
-    pipeline.xdel(stream, ...ids);
-    this.queueCounters(
-      pipeline,
-      outcome.answers.length,
-      failures,
-      outcome.runSizes,
-      outcome.computeMs,
-      queueMs,
-    );
-    // At most one batch's writes in flight: wait for the previous one before sending this one.
-    await this.writing;
-    this.writing = pipeline.exec().catch((error: unknown) => {
-      this.logger.error({ err: error, count: entries.length }, 'writing results failed');
-    });
-  }
-
-  /** Decodes the records (concurrently: images decode on libuv's threads) and runs the ready ones. */
-  private async answer(
-    model: ModelSession,
-    addresses: readonly RecordAddress[],
-    now: number,
-  ): Promise<BatchOutcome> {
-    const { config } = this.options;
-    const context = {
-      model: model.metadata,
-      inputAlreadyBatched: config.inputAlreadyBatched,
-      maxDeliveries: config.maxDeliveries,
-      now,
-      image: config.image,
-    };
-    const answers: Answer[] = [];
-    const ready: ReadyRecord[] = [];
-    for (const record of await Promise.all(addresses.map((address) => decodeRecord(address, context)))) {
-      if (record.ok) ready.push(record);
-      else answers.push({ address: record, ok: false, code: record.code, message: record.message });
-    }
-    const report = await runRecords(model, ready, config.maxBatchSize);
-    for (const record of ready) {
-      const result = report.outcomes.get(record);
-      if (result === undefined) continue;
-      answers.push(
-        result.ok ? { address: record, ok: true, outputs: result.outputs } : { address: record, ...result },
-      );
-    }
-    return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
-  }
-
-  private queueCounters(
-    pipeline: ReturnType<Redis['pipeline']>,
-    answered: number,
-    failures: readonly ErrorCode[],
-    runSizes: readonly number[],
-    computeMs: number,
-    queueMs: number,
-  ): void {
-    const key = keys.stats(this.options.config.jobName);
-    pipeline.hincrby(key, 'processed', answered);
-    pipeline.hincrby(key, `worker:${this.consumer}`, answered);
-    if (runSizes.length > 0) pipeline.hincrby(key, 'batches', runSizes.length);
-    for (const size of runSizes) pipeline.hincrby(key, `batch:${size}`, 1);
-    for (const code of failures) pipeline.hincrby(key, `errors:${code}`, 1);
-    pipeline.hincrbyfloat(key, 'compute_ms', computeMs);
-    pipeline.hincrbyfloat(key, 'queue_ms', queueMs);
   }
 }
