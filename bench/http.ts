@@ -40,6 +40,8 @@ interface ModelCase {
   readonly shape: number[];
 }
 
+const BATCH_AT = process.argv.indexOf('--max-batch');
+const MAX_BATCH = BATCH_AT === -1 ? 32 : Number(process.argv[BATCH_AT + 1]);
 const ONLY_AT = process.argv.indexOf('--only');
 const CASES: ModelCase[] = [
   { kind: 'mlp' as const, input: 'input', shape: [1, 4] },
@@ -256,7 +258,7 @@ async function main(): Promise<void> {
         modelPath: path,
         jobName: job,
         redisUrl: redis.url,
-        maxBatchSize: 32,
+        maxBatchSize: MAX_BATCH,
       });
       const workers: WorkerProcess[] = [];
       for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(config));
