@@ -6,7 +6,8 @@ import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { runRecords } from './batch-runner.js';
 import type { ModelSession } from './model-session.js';
 import { addressOf, decodeRecord, type ReadyRecord, type RecordAddress } from './record-decoder.js';
-import { queueAnswers, type Answer } from './result-writer.js';
+import { defineAnswerScript, writeBatch } from './answer-script.js';
+import { encodeAnswers, type Answer } from './result-writer.js';
 import { entryTime, type StreamEntry } from './stream-entry.js';
 
 interface BatchOutcome {
@@ -16,8 +17,8 @@ interface BatchOutcome {
 }
 
 /**
- * Turns one read of stream entries into answers: decode, run, and one pipeline with every
- * result hash, reply, acknowledgement, deletion and counter of the batch. The pipeline
+ * Turns one read of stream entries into answers: decode, run, and one script call with every
+ * result hash, reply, acknowledgement, deletion and counter of the batch. The write
  * travels while the worker reads and runs the next batch; at most one is in flight.
  */
 export class BatchProcessor {
@@ -30,7 +31,9 @@ export class BatchProcessor {
     private readonly config: ServingConfig,
     private readonly consumer: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    defineAnswerScript(commands);
+  }
 
   /** Resolves once the last batch's results are written. */
   async flush(): Promise<void> {
@@ -64,27 +67,28 @@ export class BatchProcessor {
         computeMs: 0,
       };
     }
-    const pipeline = commands.pipeline();
-    const failures = queueAnswers(pipeline, outcome.answers, {
+    const { writes, failures } = encodeAnswers(outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
     });
-    const stream = keys.stream(config.jobName);
-    const ids = entries.map((e) => e.id);
-    pipeline.xack(stream, CONSUMER_GROUP, ...ids);
-    pipeline.xdel(stream, ...ids);
-    this.queueCounters(
-      pipeline,
-      outcome.answers.length,
-      failures,
-      outcome.runSizes,
-      outcome.computeMs,
-      queueMs,
-    );
+    const counters = this.counters(outcome.answers.length, failures, outcome.runSizes);
+    const write = {
+      stream: keys.stream(config.jobName),
+      statsKey: keys.stats(config.jobName),
+      group: CONSUMER_GROUP,
+      ttlSeconds: config.resultTtlSeconds,
+      results: writes,
+      ids: entries.map((e) => e.id),
+      counters,
+      floatCounters: new Map([
+        ['compute_ms', outcome.computeMs],
+        ['queue_ms', queueMs],
+      ]),
+    };
     // At most one batch's writes in flight: wait for the previous one before sending this one.
     await this.writing;
-    this.writing = pipeline.exec().catch((error: unknown) => {
+    this.writing = writeBatch(commands, write).catch((error: unknown) => {
       this.logger.error({ err: error, count: entries.length }, 'writing results failed');
     });
   }
@@ -120,21 +124,23 @@ export class BatchProcessor {
     return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
   }
 
-  private queueCounters(
-    pipeline: ReturnType<Redis['pipeline']>,
+  private counters(
     answered: number,
     failures: readonly ErrorCode[],
     runSizes: readonly number[],
-    computeMs: number,
-    queueMs: number,
-  ): void {
-    const key = keys.stats(this.config.jobName);
-    pipeline.hincrby(key, 'processed', answered);
-    pipeline.hincrby(key, `worker:${this.consumer}`, answered);
-    if (runSizes.length > 0) pipeline.hincrby(key, 'batches', runSizes.length);
-    for (const size of runSizes) pipeline.hincrby(key, `batch:${size}`, 1);
-    for (const code of failures) pipeline.hincrby(key, `errors:${code}`, 1);
-    pipeline.hincrbyfloat(key, 'compute_ms', computeMs);
-    pipeline.hincrbyfloat(key, 'queue_ms', queueMs);
+  ): Map<string, number> {
+    const counters = new Map<string, number>([
+      ['processed', answered],
+      [`worker:${this.consumer}`, answered],
+    ]);
+    const add = (name: string): void => {
+      counters.set(name, (counters.get(name) ?? 0) + 1);
+    };
+    for (const size of runSizes) {
+      add('batches');
+      add(`batch:${size}`);
+    }
+    for (const code of failures) add(`errors:${code}`);
+    return counters;
   }
 }

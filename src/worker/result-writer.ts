@@ -1,4 +1,3 @@
-import type { ChainableCommander } from 'ioredis';
 import type { ErrorCode } from '../errors/registry.js';
 import { FAILED_VALUE, RESULT_FIELDS, type ResultForm } from '../client/prediction.js';
 import type { PostProcessing } from '../config/types.js';
@@ -8,6 +7,7 @@ import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/rep
 import { encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import { keys } from '../redis/keys.js';
+import type { ResultWrite } from './answer-script.js';
 import type { RecordAddress } from './record-decoder.js';
 
 export type Answer =
@@ -33,49 +33,53 @@ interface Encoded {
 }
 
 /**
- * Queues, on the pipeline, the result hash (with its TTL) and the reply of each answer.
- * Returns the error codes of failed answers, for the counters.
+ * The result hash (fields for `value`, its form and, on failure, the reason) and the reply
+ * of each answer, plus the error codes of failed answers for the counters.
  */
-export function queueAnswers(
-  pipeline: ChainableCommander,
+export function encodeAnswers(
   answers: readonly Answer[],
   context: WriteContext,
-): ErrorCode[] {
+): { writes: ResultWrite[]; failures: ErrorCode[] } {
   const failures: ErrorCode[] = [];
+  const writes: ResultWrite[] = [];
   for (const answer of answers) {
     let encoded: Encoded;
+    let failure: { code: ErrorCode; message: string } | undefined;
     if (answer.ok) {
       try {
         encoded = encodeOutputs(answer.address, answer.outputs, context.postProcessing);
       } catch (error) {
         const message = `the result could not be encoded: ${error instanceof Error ? error.message : String(error)}`;
-        encoded = encodeFailure('CS_ERR_INFERENCE_FAILED', message);
-        failures.push('CS_ERR_INFERENCE_FAILED');
+        failure = { code: 'CS_ERR_INFERENCE_FAILED', message };
+        encoded = encodeFailure(failure.code, message);
       }
     } else {
+      failure = { code: answer.code, message: answer.message };
       encoded = encodeFailure(answer.code, answer.message);
-      failures.push(answer.code);
     }
-    const key = keys.result(context.job, answer.address.uri);
     const fields: (string | Buffer)[] = [
       RESULT_FIELDS.value,
       encoded.value,
       RESULT_FIELDS.form,
       encoded.form,
     ];
-    if (!answer.ok) fields.push(RESULT_FIELDS.error, answer.message, RESULT_FIELDS.code, answer.code);
+    if (failure !== undefined) {
+      failures.push(failure.code);
+      fields.push(RESULT_FIELDS.error, failure.message, RESULT_FIELDS.code, failure.code);
+    }
     // No DEL first: a record is only answered again after a crash between writing and
     // acknowledging, and then with the same outcome and fields.
-    pipeline.hset(key, ...fields);
-    pipeline.expire(key, context.resultTtlSeconds);
-    if (answer.address.reply !== undefined) {
-      pipeline.publish(
-        answer.address.reply,
-        encodeReply(answer.address.uri, encoded.reply, encoded.replyPayload),
-      );
-    }
+    const { reply, uri } = answer.address;
+    writes.push({
+      key: keys.result(context.job, uri),
+      fields,
+      reply:
+        reply === undefined
+          ? undefined
+          : { channel: reply, message: encodeReply(uri, encoded.reply, encoded.replyPayload) },
+    });
   }
-  return failures;
+  return { writes, failures };
 }
 
 function encodeOutputs(address: RecordAddress, outputs: readonly NamedTensor[], pp: PostProcessing): Encoded {
