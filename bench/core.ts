@@ -57,7 +57,9 @@ async function raw(path: string, c: ModelCase): Promise<Figures> {
 async function serving(redisUrl: string, job: string, c: ModelCase, workers: number): Promise<Figures[]> {
   const queue = new InputQueue({ redisUrl, name: job, timeoutMs: 60_000 });
   const input = { [c.input]: { data: sampleData(c.shape), shape: c.shape } };
-  await drive(8, 500, () => queue.predict(input));
+  // Warm both paths (batch 1 and batched) in the worker and the client before measuring.
+  await drive(8, 1000, () => queue.predict(input));
+  await drive(1, 1000, () => queue.predict(input));
   const rows: Figures[] = [];
   const one = await drive(1, N1, () => queue.predict(input));
   rows.push(summarise(`${c.kind} serving, ${workers} worker(s)`, 1, one.latencies, one.seconds));
