@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { encodeBigdlInput } from '../protocol/bigdl-input.js';
 import { encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
 import type { Tensor } from '../protocol/tensor.js';
-import { liveWorkers } from '../redis/job-state.js';
+import { liveWorkers, readModelMetadata } from '../redis/job-state.js';
 import { JOB_NAME_PATTERN } from '../redis/keys.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';
 import { Producer, type RawEntry } from './producer.js';
@@ -17,7 +17,10 @@ export interface InputQueueOptions extends RedisLocation {
    * `bigdl`: BigDL's Arrow form, float32 samples without the batch dimension (the worker adds it).
    */
   readonly serde?: 'tensor' | 'bigdl';
-  /** Refuse at once once the job's stream holds this many entries (0: no bound). */
+  /**
+   * Refuse at once once the job's stream holds this many entries (0: no bound). By default
+   * the job's own maxQueueLength, as its workers publish it.
+   */
   readonly maxQueueLength?: number;
   /** predict() waits for a worker to come instead of failing when none is alive. */
   readonly waitForWorker?: boolean;
@@ -103,7 +106,10 @@ export class InputQueue {
     const fields: (string | Buffer)[] = ['uri', uri];
     if (entry.serde !== undefined) fields.push('serde', entry.serde);
     fields.push('data', entry.data);
-    const max = this.options.maxQueueLength ?? 0;
+    if (this.options.maxQueueLength === undefined) {
+      this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
+    }
+    const max = this.producer.queueBound;
     if (max > 0 && (await this.producer.redis.xlen(this.name)) >= max) {
       throw new CsError(
         'CS_ERR_QUEUE_FULL',
@@ -129,7 +135,12 @@ export class InputQueue {
     if (now - this.workerSeenAt < WORKER_CHECK_MS) return;
     const deadline = now + timeoutMs;
     for (;;) {
-      if ((await liveWorkers(this.producer.redis, this.name)).length > 0) {
+      const [workers, model] = await Promise.all([
+        liveWorkers(this.producer.redis, this.name),
+        readModelMetadata(this.producer.redis, this.name),
+      ]);
+      this.producer.adoptJobBound(model);
+      if (workers.length > 0) {
         this.workerSeenAt = Date.now();
         return;
       }

@@ -8,6 +8,7 @@ import { connectRedis, createRedis, isConnectionError } from '../redis/connectio
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
 import { decodeTensorFrame, encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import type { Prediction } from './prediction.js';
 import { predictionFromHash } from './result-hash.js';
@@ -83,13 +84,15 @@ export class Producer {
   private stateValue: ProducerState = 'new';
   private readonly countWindow: number;
   private readonly timeWindow: number;
-  private readonly maxQueueLength: number;
+  private maxQueueLength: number;
+  private readonly boundGiven: boolean;
   private readonly logger: Logger;
 
   constructor(private readonly options: ProducerOptions) {
     this.countWindow = Math.max(1, options.countWindow ?? 56);
     this.timeWindow = Math.max(0, options.timeWindow ?? 0);
     this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
+    this.boundGiven = options.maxQueueLength !== undefined;
     this.logger = options.logger ?? silentLogger();
     const connect = {
       url: options.redisUrl,
@@ -121,6 +124,17 @@ export class Producer {
 
   get inFlight(): number {
     return this.waiting.size;
+  }
+
+  /** Follows the bound the job's workers publish (config maxQueueLength) unless one was given. */
+  adoptJobBound(model: ModelMetadata | undefined): void {
+    if (this.boundGiven || model?.maxQueueLength === undefined) return;
+    this.maxQueueLength = Math.max(0, model.maxQueueLength);
+  }
+
+  /** The queue bound in force (0: none known yet). */
+  get queueBound(): number {
+    return this.maxQueueLength;
   }
 
   async start(): Promise<void> {

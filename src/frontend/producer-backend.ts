@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import type { JobFigures } from '../metrics/frontend-metrics.js';
 import type { NamedTensor } from '../protocol/tensor.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
 import {
   HEARTBEAT_INTERVAL_MS,
   liveWorkers,
@@ -20,6 +21,7 @@ export interface ProducerLike {
   ): Promise<Prediction>;
   readonly flushes: number;
   readonly redis: Redis;
+  adoptJobBound?(model: ModelMetadata | undefined): void;
 }
 
 export interface ProducerBackendOptions {
@@ -113,6 +115,8 @@ export class ProducerBackend implements PredictionBackend {
     const read = this.bounded(
       Promise.all([liveWorkers(redis, this.job), readModelMetadata(redis, this.job)]),
     ).then(([workers, model]) => {
+      // The job's queue bound comes with its metadata, so a standalone frontend enforces it too.
+      this.source()?.adoptJobBound?.(model);
       const value: JobStatus = { liveWorkers: workers.length, model };
       this.cached = { at: started, value };
       return value;

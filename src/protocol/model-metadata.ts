@@ -19,4 +19,6 @@ export interface ModelMetadata {
   readonly batchable: boolean;
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
+  /** The job's queue bound (config maxQueueLength), for producers that were not given one. */
+  readonly maxQueueLength?: number;
 }

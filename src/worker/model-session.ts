@@ -16,6 +16,7 @@ export interface LoadOptions {
   readonly threads: number;
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
+  readonly maxQueueLength: number;
 }
 
 /** A loaded ONNX model: its declared inputs and outputs and a run over our tensor types. */
@@ -51,6 +52,7 @@ export class ModelSession {
       batchable: inputs.every((i) => i.shape.length === 0 || i.shape[0] === -1),
       inputAlreadyBatched: options.inputAlreadyBatched,
       maxBatchSize: options.maxBatchSize,
+      maxQueueLength: options.maxQueueLength,
     };
     return new ModelSession(session, metadata);
   }

@@ -69,6 +69,7 @@ export class Worker {
         threads: config.threadPerModel,
         inputAlreadyBatched: config.inputAlreadyBatched,
         maxBatchSize: config.maxBatchSize,
+        maxQueueLength: config.maxQueueLength,
       });
       this.setState('warming');
       const notWarmed = await this.model.warmUp();

@@ -149,6 +149,32 @@ describe('TypeScript client against a worker', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
+  it("without a bound of its own, the client refuses at the job's maxQueueLength, as its workers publish it", async () => {
+    const path = await writeConfig({
+      modelPath: join(dir, 'mlp.onnx'),
+      jobName: 'job_bound',
+      redisUrl: redis.url,
+      maxQueueLength: 3,
+    });
+    const worker = await startWorker(path);
+    workers.push(worker);
+    expect(await worker.stop()).toBe(0);
+    const r = redis.client();
+    for (let i = 0; i < 3; i++) await r.xadd('job_bound', '*', 'uri', `x${i}`, 'data', 'x');
+    await r.zadd('cs:job_bound:workers', Date.now() + 60_000, 'ghost');
+    const queue = inputQueue({ name: 'job_bound' });
+    await expect(
+      queue.predict({ input: { data: sample, shape: [1, 4] } }, { timeoutMs: 5000 }),
+    ).rejects.toMatchObject({
+      code: 'CS_ERR_QUEUE_FULL',
+      message: expect.stringContaining('(3 entries)'),
+    });
+    await expect(queue.enqueue('late', { input: { data: sample, shape: [1, 4] } })).rejects.toMatchObject({
+      code: 'CS_ERR_QUEUE_FULL',
+    });
+    expect(await r.xlen('job_bound')).toBe(3);
+  });
+
   it('refuses at once when the queue holds maxQueueLength entries', async () => {
     const queue = inputQueue({ name: 'bounded', maxQueueLength: 5, waitForWorker: false });
     const r = redis.client();
