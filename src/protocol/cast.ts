@@ -78,7 +78,7 @@ function fitsWithoutChecks(from: NumericType, to: NumericType): boolean {
   if (isBig(from) || isBig(to) || from === 'FP16' || to === 'FP16' || to === 'BOOL') return false;
   if (to === 'FP64') return true;
   if (from === 'FP32' || from === 'FP64') return false;
-  // Integers round to the nearest float32 here, as any float target does.
+  // Integers round to the nearest float32 here, as every float target does.
   if (to === 'FP32') return true;
   const [fromMin, fromMax] = INT_RANGE[from] ?? [0, 0];
   const [toMin, toMax] = INT_RANGE[to] ?? [0, 0];
