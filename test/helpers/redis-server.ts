@@ -23,9 +23,12 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** A real redis-server on a free loopback port, nothing on disk. */
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/**
+ * A real redis-server on a free loopback port (or the one given, so a test can stop it and
+ * start it again at the same address), nothing on disk.
+ */
+export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+  const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
     [

@@ -1,7 +1,6 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../src/redis/keys.js';
@@ -51,35 +50,7 @@ function forkFrontend(args: readonly string[]): FrontendProcess {
 
 /** A redis-server on a chosen port, so it can be stopped and started again at the same address. */
 async function redisAt(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--loglevel',
-      'warning',
-    ],
-    { stdio: 'ignore' },
-  );
-  await waitFor(
-    () =>
-      new Promise<boolean>((done) => {
-        const socket = connect(port, '127.0.0.1');
-        socket.once('connect', () => {
-          socket.destroy();
-          done(true);
-        });
-        socket.once('error', () => done(false));
-      }),
-    { what: `redis-server on ${port}` },
-  );
-  return child;
+  return (await startRedis({ port })).process;
 }
 
 async function stopProcess(
