@@ -6,7 +6,7 @@
  *   node --import tsx bench/http-naive.ts --model <path.onnx> --port <n> [--processes <n>]
  */
 import './plain-runtime.js';
-import cluster from 'node:cluster';
+import { serveNaive } from './naive-cluster.js';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
@@ -57,18 +57,5 @@ if (values.model === undefined || values.port === undefined) {
   process.exit(2);
 }
 
-if (processes > 1 && cluster.isPrimary) {
-  let ready = 0;
-  for (let i = 0; i < processes; i++) {
-    const worker = cluster.fork();
-    worker.on('message', (m: { type?: string }) => {
-      if (m.type === 'ready' && ++ready === processes) process.send?.({ type: 'ready' });
-    });
-  }
-  process.once('SIGTERM', () => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill();
-    process.exit(0);
-  });
-} else {
-  await serve(values.model, Number(values.port));
-}
+const model = values.model;
+await serveNaive(processes, () => serve(model, Number(values.port)));
