@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictionError, type PredictResult } from '../../../src/client/input-queue.js';
 import type { TensorInput } from '../../../src/client/tensor-input.js';
-import type { DataType, NumericArray, Tensor } from '../../../src/protocol/tensor.js';
-import { InputHarness, oipOutputs, post, type ServedJob } from './input-harness.js';
+import type { DataType, NumericArray } from '../../../src/protocol/tensor.js';
+import { InputHarness, oipOutputs, post, rejection, tensors, type ServedJob } from './input-harness.js';
 import { NUMERIC_TYPES, writeInputModel } from './input-models.js';
 
 type NumericType = (typeof NUMERIC_TYPES)[number];
@@ -22,20 +21,6 @@ const EDGES: Readonly<Record<NumericType, NumericArray>> = {
   FP32: Float32Array.of(1.5, -3.25e-7),
   FP64: Float64Array.of(Math.PI, 1e300),
 };
-
-function tensors(result: PredictResult): Record<string, Tensor> {
-  if (result.kind !== 'tensors') throw new Error(`expected tensors, got ${result.kind}`);
-  return result.outputs;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PredictionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PredictionError);
-  return error as PredictionError;
-}
 
 /** Every input of the all-numeric model holding `value` twice, as BigDL float32 samples. */
 function floatSamples(value: (type: NumericType) => number): Record<string, TensorInput> {

@@ -1,13 +1,13 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictionError, type PredictResult } from '../../../src/client/input-queue.js';
-import type { Tensor } from '../../../src/protocol/tensor.js';
 import {
   InputHarness,
   oipOutputs,
   post,
   predictions,
   predictionTensors,
+  rejection,
+  tensors,
   type ServedJob,
 } from './input-harness.js';
 import { writeInputModel } from './input-models.js';
@@ -36,20 +36,6 @@ function expectedBgrChw(): number[] {
 }
 
 const NOT_AN_IMAGE = Buffer.from('this is plain text, not a picture').toString('base64');
-
-function tensors(result: PredictResult): Record<string, Tensor> {
-  if (result.kind !== 'tensors') throw new Error(`expected tensors, got ${result.kind}`);
-  return result.outputs;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PredictionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PredictionError);
-  return error as PredictionError;
-}
 
 describe('image inputs through the worker and HTTP', () => {
   let harness: InputHarness;

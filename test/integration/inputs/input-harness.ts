@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputQueue } from '../../../src/client/input-queue.js';
+import { expect } from 'vitest';
+import { InputQueue, PredictionError, type PredictResult } from '../../../src/client/input-queue.js';
+import type { Tensor } from '../../../src/protocol/tensor.js';
 import { OutputQueue, type QueryResult } from '../../../src/client/output-queue.js';
 import { keys } from '../../../src/redis/keys.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
@@ -130,4 +132,20 @@ export interface OipOutput {
 
 export function oipOutputs(answer: HttpAnswer): OipOutput[] {
   return answer.body['outputs'] as OipOutput[];
+}
+
+/** The outputs of a prediction that must have come back as tensors. */
+export function tensors(result: PredictResult): Record<string, Tensor> {
+  if (result.kind !== 'tensors') throw new Error(`expected tensors, got ${result.kind}`);
+  return result.outputs;
+}
+
+/** The PredictionError a prediction must fail with. */
+export async function rejection(promise: Promise<unknown>): Promise<PredictionError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PredictionError);
+  return error as PredictionError;
 }

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PredictionError, type PredictResult } from '../../../src/client/input-queue.js';
-import type { Tensor } from '../../../src/protocol/tensor.js';
 import { writeModel } from '../../fixtures/onnx-models.js';
 import {
   InputHarness,
@@ -8,23 +6,11 @@ import {
   post,
   predictions,
   predictionTensors,
+  rejection,
+  tensors,
   type ServedJob,
 } from './input-harness.js';
 import { writeInputModel } from './input-models.js';
-
-function tensors(result: PredictResult): Record<string, Tensor> {
-  if (result.kind !== 'tensors') throw new Error(`expected tensors, got ${result.kind}`);
-  return result.outputs;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<PredictionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PredictionError);
-  return error as PredictionError;
-}
 
 describe('string inputs', () => {
   let harness: InputHarness;
