@@ -103,21 +103,10 @@ export class InputQueue {
   async enqueue(uri: string, inputs: Inputs): Promise<string> {
     await this.connect();
     const entry = this.encode(inputs);
-    const fields: (string | Buffer)[] = ['uri', uri];
-    if (entry.serde !== undefined) fields.push('serde', entry.serde);
-    fields.push('data', entry.data);
     if (this.options.maxQueueLength === undefined) {
       this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
     }
-    const max = this.producer.queueBound;
-    if (max > 0 && (await this.producer.redis.xlen(this.name)) >= max) {
-      throw new CsError(
-        'CS_ERR_QUEUE_FULL',
-        `the queue of job "${this.name}" is full (${max} entries); retry later`,
-      );
-    }
-    const id = await this.producer.redis.xadd(this.name, '*', ...fields);
-    return id ?? '';
+    return this.producer.enqueueRaw(uri, entry);
   }
 
   async close(): Promise<void> {

@@ -174,12 +174,24 @@ export class Producer {
       const waiting: Waiting = { uri, resolve, reject, timer: undefined };
       waiting.timer = setTimeout(() => void this.onDeadline(waiting), options.timeoutMs);
       this.waiting.set(uri, waiting);
-      const fields: (string | Buffer)[] = ['uri', uri];
-      if (entry.serde !== undefined) fields.push('serde', entry.serde);
-      fields.push('data', entry.data, 'reply', this.channel, 'deadline', String(deadline));
+      const fields = [...entryFields(uri, entry), 'reply', this.channel, 'deadline', String(deadline)];
       this.outgoing.push({ waiting, fields });
       this.scheduleFlush();
     });
+  }
+
+  /**
+   * Writes one entry without a reply channel (BigDL style: the result is only written to its
+   * hash), under the same queue bound. Returns the stream id.
+   */
+  async enqueueRaw(uri: string, entry: RawEntry): Promise<string> {
+    const id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
+      keys.stream(this.options.job),
+      String(this.maxQueueLength),
+      ...entryFields(uri, entry),
+    );
+    if (id === null) throw this.queueFull();
+    return String(id);
   }
 
   private scheduleFlush(): void {
@@ -214,7 +226,7 @@ export class Producer {
     const stream = keys.stream(this.options.job);
     const max = String(this.maxQueueLength);
     for (const item of batch) {
-      (pipeline as unknown as BoundedXadd).csBoundedXadd(stream, max, ...item.fields);
+      (pipeline as unknown as BoundedXaddPipeline).csBoundedXadd(stream, max, ...item.fields);
     }
     const finished = this.finished;
     this.finished = [];
@@ -238,13 +250,17 @@ export class Producer {
           connection ? `Redis is not reachable: ${reasonOf(result[0])}` : reasonOf(result[0]),
         );
       } else if (result[1] === null) {
-        this.settleError(
-          item.waiting,
-          'CS_ERR_QUEUE_FULL',
-          `the queue of job "${this.options.job}" is full (${this.maxQueueLength} entries); retry later or raise maxQueueLength`,
-        );
+        const full = this.queueFull();
+        this.settleError(item.waiting, full.code, full.message);
       }
     });
+  }
+
+  private queueFull(): CsError {
+    return new CsError(
+      'CS_ERR_QUEUE_FULL',
+      `the queue of job "${this.options.job}" is full (${this.maxQueueLength} entries); retry later or raise maxQueueLength`,
+    );
   }
 
   private onReply(message: Buffer): void {
@@ -370,5 +386,17 @@ export class Producer {
 }
 
 interface BoundedXadd {
-  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): void;
+  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): Promise<unknown>;
+}
+
+interface BoundedXaddPipeline {
+  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): unknown;
+}
+
+/** The fields every entry starts with: `uri`, `serde` when not BigDL's Arrow, `data`. */
+function entryFields(uri: string, entry: RawEntry): (string | Buffer)[] {
+  const fields: (string | Buffer)[] = ['uri', uri];
+  if (entry.serde !== undefined) fields.push('serde', entry.serde);
+  fields.push('data', entry.data);
+  return fields;
 }
