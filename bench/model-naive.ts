@@ -1,10 +1,12 @@
 /**
  * The naive baseline of `npm run bench:model`: a fastify server whose `/predict` handler
- * decodes the request's base64 JPEG with the same preprocessing as the workers and calls
- * session.run on it (no queue, no batching), as one process or several sharing the port
- * through node:cluster.
+ * decodes the request's base64 JPEG with sharp, brings it to the model's tensor with the same
+ * pixel arithmetic as the workers, and calls session.run on it (no queue, no batching), as one
+ * process or several sharing the port through node:cluster. With `--decoder serving` it
+ * decodes through the workers' own image path instead (small JPEGs in WebAssembly).
  *
  *   node --import tsx bench/model-naive.ts --model <path.onnx> --port <n> [--processes <n>]
+ *     [--decoder sharp|serving]
  */
 import './plain-runtime.js';
 import { serveNaive } from './naive-cluster.js';
@@ -12,7 +14,9 @@ import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
 import type { ImageOptions } from '../src/config/types.js';
+import sharp from 'sharp';
 import { decodeImage } from '../src/worker/image-input.js';
+import { resizedSize, toPixels, type PixelTensor } from '../src/worker/pixels.js';
 
 /** PaddleOCR's classifier preprocessing, as the demo config sets it. */
 export const CLASSIFIER_IMAGE: ImageOptions = {
@@ -28,7 +32,22 @@ export const CLASSIFIER_IMAGE: ImageOptions = {
 
 const SPEC = { name: 'x', datatype: 'FP32' as const, shape: [-1, 3, -1, -1] };
 
-async function serve(modelPath: string, port: number): Promise<void> {
+/** What a user of sharp writes: decode to raw pixels, then resize, pad and normalise. */
+export async function sharpDecode(base64: string): Promise<PixelTensor> {
+  const { data, info } = await sharp(Buffer.from(base64, 'base64'))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const target = CLASSIFIER_IMAGE.resize ?? info;
+  const resized = resizedSize(info, target, CLASSIFIER_IMAGE.resizeMode);
+  return toPixels(data, info.channels, info, resized, target, CLASSIFIER_IMAGE);
+}
+
+async function serve(modelPath: string, port: number, decoder: string): Promise<void> {
+  const decode =
+    decoder === 'serving'
+      ? (base64: string): Promise<PixelTensor> => decodeImage(base64, SPEC, CLASSIFIER_IMAGE, 'x')
+      : sharpDecode;
   const session = await ort.InferenceSession.create(modelPath, {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
@@ -38,7 +57,7 @@ async function serve(modelPath: string, port: number): Promise<void> {
     const body = request.body as { instances: { x: string }[] };
     const predictions: string[] = [];
     for (const instance of body.instances) {
-      const pixels = await decodeImage(instance.x, SPEC, CLASSIFIER_IMAGE, 'x');
+      const pixels = await decode(instance.x);
       const results = await session.run({ x: new ort.Tensor('float32', pixels.data, [1, ...pixels.shape]) });
       const [output] = Object.values(results);
       const value = JSON.stringify({ data: Array.from(output?.data as Float32Array), shape: [2] });
@@ -57,13 +76,16 @@ if (isEntry) {
       model: { type: 'string' },
       port: { type: 'string' },
       processes: { type: 'string', default: '1' },
+      decoder: { type: 'string', default: 'sharp' },
     },
   });
   const processes = Number(values.processes);
   if (values.model === undefined || values.port === undefined) {
-    console.error('usage: model-naive.ts --model <path.onnx> --port <n> [--processes <n>]');
+    console.error(
+      'usage: model-naive.ts --model <path.onnx> --port <n> [--processes <n>] [--decoder sharp|serving]',
+    );
     process.exit(2);
   }
   const model = values.model;
-  await serveNaive(processes, () => serve(model, Number(values.port)));
+  await serveNaive(processes, () => serve(model, Number(values.port), values.decoder ?? 'sharp'));
 }

@@ -93,7 +93,7 @@ export class BatchProcessor {
     });
   }
 
-  /** Decodes the records (concurrently: images decode on libuv's threads) and runs the ready ones. */
+  /** Decodes the records (concurrently: sharp decodes on libuv's threads) and runs the ready ones. */
   private async answer(
     model: ModelSession,
     addresses: readonly RecordAddress[],

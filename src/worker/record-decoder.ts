@@ -61,7 +61,7 @@ export function addressOf(entry: StreamEntry): RecordAddress | undefined {
   };
 }
 
-/** Async because images are decoded on libuv's threads (sharp); everything else is synchronous. */
+/** Async because sharp decodes images on libuv's threads; everything else is synchronous. */
 export async function decodeRecord(address: RecordAddress, context: DecodeContext): Promise<DecodedRecord> {
   const { entry } = address;
   if (entry.deliveries > context.maxDeliveries) {

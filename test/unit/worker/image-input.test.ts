@@ -3,14 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { CsError } from '../../../src/errors/registry.js';
 import type { TensorSpec } from '../../../src/protocol/model-metadata.js';
-import {
-  decodeImage,
-  decodeImages,
-  imageBytes,
-  resizeBilinear,
-  resizedSize,
-  targetSize,
-} from '../../../src/worker/image-input.js';
+import { decodeImage, decodeImages, imageBytes, targetSize } from '../../../src/worker/image-input.js';
 
 const BIGDL: ImageOptions = {
   resize: undefined,
@@ -62,44 +55,6 @@ describe('targetSize', () => {
     });
     expect(targetSize(DYNAMIC, BIGDL)).toBeUndefined();
     expect(targetSize({ ...DYNAMIC, shape: [-1, 3, 48, -1] }, BIGDL)).toBeUndefined();
-  });
-});
-
-describe('resizedSize', () => {
-  it('keepAspect fixes the height, scales the width by the aspect ratio (rounded up) and caps it', () => {
-    const target = { width: 192, height: 48 };
-    expect(resizedSize({ width: 100, height: 50 }, target, 'keepAspect')).toEqual({ width: 96, height: 48 });
-    expect(resizedSize({ width: 101, height: 50 }, target, 'keepAspect')).toEqual({ width: 97, height: 48 });
-    expect(resizedSize({ width: 1000, height: 50 }, target, 'keepAspect')).toEqual(target);
-    expect(resizedSize({ width: 100, height: 50 }, target, 'stretch')).toEqual(target);
-    expect(resizedSize({ width: 100, height: 50 }, undefined, 'stretch')).toEqual({ width: 100, height: 50 });
-  });
-});
-
-describe('resizeBilinear', () => {
-  it("matches OpenCV's INTER_LINEAR: aligned pixel centres, edges clamped, rounded to 8 bits", () => {
-    const up = resizeBilinear(Uint8Array.of(0, 100), 1, { width: 2, height: 1 }, { width: 4, height: 1 });
-    expect(Array.from(up)).toEqual([0, 25, 75, 100]);
-    const down = resizeBilinear(
-      Uint8Array.of(0, 10, 20, 30),
-      1,
-      { width: 4, height: 1 },
-      { width: 2, height: 1 },
-    );
-    expect(Array.from(down)).toEqual([5, 25]);
-    // Two channels of a 1×2 column stretched to 1×3: each channel on its own.
-    const tall = resizeBilinear(
-      Uint8Array.of(0, 200, 90, 0),
-      2,
-      { width: 1, height: 2 },
-      { width: 1, height: 3 },
-    );
-    expect(Array.from(tall)).toEqual([0, 200, 45, 100, 90, 0]);
-  });
-
-  it('returns the pixels untouched when the size already fits', () => {
-    const same = Uint8Array.of(1, 2, 3);
-    expect(resizeBilinear(same, 3, { width: 1, height: 1 }, { width: 1, height: 1 })).toBe(same);
   });
 });
 

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { ImageOptions } from '../../../src/config/types.js';
+import { resizedSize, toPixels } from '../../../src/worker/pixels.js';
+
+const PLAIN: ImageOptions = {
+  resize: undefined,
+  resizeMode: 'stretch',
+  channelOrder: 'rgb',
+  layout: 'chw',
+  scale: 1,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  padValue: 0,
+};
+
+/** One channel of a chw tensor of `width`×`height`. */
+function plane(data: Float32Array, k: number, width: number, height: number): number[] {
+  return Array.from(data.subarray(k * width * height, (k + 1) * width * height));
+}
+
+describe('resizedSize', () => {
+  it('keepAspect fixes the height, scales the width by the aspect ratio (rounded up) and caps it', () => {
+    const target = { width: 192, height: 48 };
+    expect(resizedSize({ width: 100, height: 50 }, target, 'keepAspect')).toEqual({ width: 96, height: 48 });
+    expect(resizedSize({ width: 101, height: 50 }, target, 'keepAspect')).toEqual({ width: 97, height: 48 });
+    expect(resizedSize({ width: 1000, height: 50 }, target, 'keepAspect')).toEqual(target);
+    expect(resizedSize({ width: 100, height: 50 }, target, 'stretch')).toEqual(target);
+    expect(resizedSize({ width: 100, height: 50 }, undefined, 'stretch')).toEqual({ width: 100, height: 50 });
+  });
+});
+
+describe('toPixels', () => {
+  it("resizes as OpenCV's INTER_LINEAR: aligned pixel centres, edges clamped, rounded to 8 bits", () => {
+    const resize = (raw: number[], from: number, to: number): number[] => {
+      const size = { width: to, height: 1 };
+      const t = toPixels(Uint8Array.from(raw), 1, { width: from, height: 1 }, size, size, PLAIN);
+      // A grey image gives all three channels the same values.
+      expect(plane(t.data, 1, to, 1)).toEqual(plane(t.data, 0, to, 1));
+      expect(plane(t.data, 2, to, 1)).toEqual(plane(t.data, 0, to, 1));
+      return plane(t.data, 0, to, 1);
+    };
+    expect(resize([0, 100], 2, 4)).toEqual([0, 25, 75, 100]);
+    expect(resize([0, 10, 20, 30], 4, 2)).toEqual([5, 25]);
+    // 0.25 and 0.75 round to the nearest 8-bit value before anything else.
+    expect(resize([0, 1], 2, 4)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('resizes each channel on its own and ignores alpha (RGBA from the JPEG decoder)', () => {
+    // A 1×2 RGBA column stretched to 1×3.
+    const rgba = Uint8Array.of(0, 200, 90, 7, 90, 0, 200, 7);
+    const size = { width: 1, height: 3 };
+    const t = toPixels(rgba, 4, { width: 1, height: 2 }, size, size, PLAIN);
+    expect(t.shape).toEqual([3, 3, 1]);
+    expect(Array.from(t.data)).toEqual([0, 45, 90, 200, 100, 0, 90, 145, 200]);
+  });
+
+  it('passes pixels unchanged when the sizes match, then applies order, layout, scale, mean and std', () => {
+    const rgb = Uint8Array.of(10, 20, 30, 200, 100, 50);
+    const size = { width: 2, height: 1 };
+    const options: ImageOptions = {
+      ...PLAIN,
+      channelOrder: 'bgr',
+      layout: 'hwc',
+      scale: 0.5,
+      mean: [1, 2, 3],
+      std: [1, 2, 4],
+    };
+    const t = toPixels(rgb, 3, size, size, size, options);
+    expect(t.shape).toEqual([1, 2, 3]);
+    const expected = [
+      [30, 20, 10],
+      [50, 100, 200],
+    ].flatMap(([b, g, r]) => [(b! * 0.5 - 1) / 1, (g! * 0.5 - 2) / 2, (r! * 0.5 - 3) / 4]);
+    Array.from(t.data).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+  });
+
+  it('fills what the resized image does not cover with padValue, in both layouts', () => {
+    const grey = Uint8Array.of(9, 9);
+    const source = { width: 2, height: 1 };
+    const out = { width: 3, height: 1 };
+    for (const layout of ['chw', 'hwc'] as const) {
+      const t = toPixels(grey, 1, source, source, out, { ...PLAIN, layout, padValue: -1 });
+      const expected = layout === 'chw' ? [9, 9, -1, 9, 9, -1, 9, 9, -1] : [9, 9, 9, 9, 9, 9, -1, -1, -1];
+      expect(Array.from(t.data)).toEqual(expected);
+    }
+  });
+});
