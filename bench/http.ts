@@ -5,7 +5,7 @@
  *   raw            session.run in this process, batch 1, one intra-op thread (no HTTP)
  *   oip / predict  autocannon → frontend process (dist/frontend/main.js) → Redis → workers (as
  *                  many as cores, the default modelParallelism; `--workers n` to change)
- *   oip ×2         the same with two frontend processes sharing the port (node:cluster)
+ *   oip ×2         the same with two frontend processes sharing the port (http.processes: 2)
  *   naive ×1 / ×2  autocannon → fastify that parses the body and calls session.run in its handler,
  *                  one process, and two sharing the port through node:cluster
  * at concurrency (connections) 1 and 64. Latencies are taken per response (fractional ms),
@@ -115,12 +115,7 @@ async function frontend(redisUrl: string, job: string, processes: number): Promi
     '--redisInputQueue',
     job,
   ];
-  if (processes === 1) return launch([join(ROOT, 'dist/frontend/main.js'), ...flags], [], port);
-  return launch(
-    [join(ROOT, 'bench/http-frontend-cluster.ts'), '--processes', String(processes), ...flags],
-    ['--import', 'tsx'],
-    port,
-  );
+  return launch([join(ROOT, 'dist/frontend/main.js'), ...flags, '--processes', String(processes)], [], port);
 }
 
 async function naive(modelPath: string, processes: number): Promise<Server> {

@@ -76,6 +76,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
     redisInputQueue: DEFAULT_JOB_NAME,
     redisOutputQueue: resultPrefix(DEFAULT_JOB_NAME),
     parallelism: 1000,
+    processes: 1,
     timeWindow: 0,
     countWindow: 56,
     tokenBucketEnabled: false,

@@ -80,6 +80,7 @@ export function resolveHttpSection(
     redisInputQueue,
     redisOutputQueue,
     parallelism: readEntry(found, 'parallelism', HTTP_PARSERS.parallelism, problems) ?? d.parallelism,
+    processes: readEntry(found, 'processes', HTTP_PARSERS.processes, problems) ?? d.processes,
     timeWindow: readEntry(found, 'timeWindow', HTTP_PARSERS.timeWindow, problems) ?? d.timeWindow,
     countWindow: readEntry(found, 'countWindow', HTTP_PARSERS.countWindow, problems) ?? d.countWindow,
     tokenBucketEnabled:

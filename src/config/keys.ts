@@ -106,6 +106,7 @@ export const HTTP_PARSERS = {
     'a key prefix without spaces, e.g. cluster-serving_serving_stream:',
   ),
   parallelism: integerIn(1, 1_000_000),
+  processes: integerIn(1, 64),
   timeWindow: integerIn(0, 60_000),
   countWindow: integerIn(1, 100_000),
   tokenBucketEnabled: parseBoolean,

@@ -9,6 +9,8 @@ export interface HttpOptions {
   readonly redisInputQueue: string;
   readonly redisOutputQueue: string;
   readonly parallelism: number;
+  /** Frontend processes sharing the port (node:cluster); JSON parsing is per-process CPU work. */
+  readonly processes: number;
   readonly timeWindow: number;
   readonly countWindow: number;
   readonly tokenBucketEnabled: boolean;

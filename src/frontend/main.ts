@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { realpathSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -11,6 +12,7 @@ import {
   type FrontendSettings,
   type RunFrontendOptions,
 } from './options.js';
+import { clusterMetrics, runFrontendCluster } from './cluster.js';
 import { ProducerBackend } from './producer-backend.js';
 import { buildServer } from './server.js';
 
@@ -106,9 +108,12 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   const logger = bootLogger.child({ component: 'frontend', job });
   for (const warning of settings.warnings) logger.warn(warning);
 
+  if (http.processes > 1 && cluster.isPrimary) return runFrontendCluster(http.processes, logger, tellParent);
+
   const keeper = new ProducerKeeper(settings, logger);
   const backend = new ProducerBackend(() => keeper.current, { job });
-  const metrics = createFrontendMetrics({ job, defaultMetrics: true });
+  const own = createFrontendMetrics({ job, defaultMetrics: true, producerFlushes: () => backend.flushes });
+  const metrics = cluster.isWorker ? clusterMetrics(own) : own;
   const app = buildServer({ backend, http, logger, metrics });
 
   await keeper.start();

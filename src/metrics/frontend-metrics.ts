@@ -44,12 +44,32 @@ export interface FrontendMetrics {
   /** Entries written to Redis and the round trips that carried them (countWindow/timeWindow at work). */
   setProducerFigures(flushes: number): void;
   render(): Promise<string>;
+  /** The cs_job_* families alone: what the process that takes a scrape reads from Redis. */
+  renderJobFigures(): Promise<string>;
+}
+
+/**
+ * With several frontend processes, request figures are summed across them, while the job's
+ * figures come from Redis and are shown once, as the process that took the scrape read them.
+ */
+const JOB_AGGREGATOR = 'omit' as const;
+
+/** Counters owned elsewhere (the workers, the producer) are copied, not accumulated: reset, then set. */
+function setCounter(counter: Counter, value: number): void {
+  counter.reset();
+  if (value > 0) counter.inc(value);
 }
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** One registry per frontend (not prom-client's global one), so tests and several servers never collide. */
-export function createFrontendMetrics(options: { job: string; defaultMetrics?: boolean }): FrontendMetrics {
+export function createFrontendMetrics(options: {
+  job: string;
+  defaultMetrics?: boolean;
+  /** Where the producer's flush count is read at each collection (a scrape or a cluster aggregation). */
+  producerFlushes?: () => number;
+}): FrontendMetrics {
+  const { producerFlushes } = options;
   const registry = new Registry();
   registry.setDefaultLabels({ job_name: options.job });
   if (options.defaultMetrics === true) collectDefaultMetrics({ register: registry, prefix: 'cs_http_' });
@@ -79,69 +99,77 @@ export function createFrontendMetrics(options: { job: string; defaultMetrics?: b
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
-  const flushes = new Counter({
+  const flushes: Counter = new Counter({
     name: 'cs_http_producer_flushes_total',
     help: 'Redis round trips that wrote prediction entries (several entries share one when they arrive together)',
     registers: [registry],
+    collect: () => {
+      if (producerFlushes !== undefined) setCounter(flushes, producerFlushes());
+    },
   });
   const figuresUp = new Gauge({
     name: 'cs_job_figures_available_boolean',
     help: '1 when the job figures below were read from Redis for this scrape, 0 when Redis could not be read',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const processed = new Counter({
     name: 'cs_job_processed_records_total',
     help: 'Records the job has answered (all workers, all hosts)',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const jobErrors = new Counter({
     name: 'cs_job_errors_total',
     help: 'Records the job answered with an error, by reason',
     labelNames: ['reason'] as const,
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const batches = new Counter({
     name: 'cs_job_batches_total',
     help: 'Inference runs (batches) of the job',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const batchSizes = new Counter({
     name: 'cs_job_batch_size_batches_total',
     help: 'Inference runs by number of records in the batch',
     labelNames: ['size'] as const,
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const queueSeconds = new Counter({
     name: 'cs_job_queue_wait_seconds_total',
     help: 'Total time records waited in the stream before their batch ran',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const computeSeconds = new Counter({
     name: 'cs_job_compute_seconds_total',
     help: 'Total inference time of the job',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const queued = new Gauge({
     name: 'cs_job_queued_entries',
     help: 'Entries not yet delivered to any worker (consumer group lag)',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const jobInFlight = new Gauge({
     name: 'cs_job_in_flight_entries',
     help: 'Entries delivered to a worker and not yet acknowledged',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
   const workers = new Gauge({
     name: 'cs_job_live_workers',
     help: 'Workers with a recent heartbeat',
     registers: [registry],
+    aggregator: JOB_AGGREGATOR,
   });
 
-  // Counters owned by the workers are copied, not accumulated: reset, then set to the shared value.
-  const setCounter = (counter: Counter, value: number): void => {
-    counter.reset();
-    if (value > 0) counter.inc(value);
-  };
   const setLabelled = (
     counter: Counter<'reason'> | Counter<'size'>,
     label: 'reason' | 'size',
@@ -191,6 +219,14 @@ export function createFrontendMetrics(options: { job: string; defaultMetrics?: b
     },
     render(): Promise<string> {
       return registry.metrics();
+    },
+    async renderJobFigures(): Promise<string> {
+      const names = registry
+        .getMetricsAsArray()
+        .map((metric) => metric.name)
+        .filter((name) => name.startsWith('cs_job_'));
+      const parts = await Promise.all(names.map((name) => registry.getSingleMetricAsString(name)));
+      return `${parts.join('\n')}\n`;
     },
   };
 }

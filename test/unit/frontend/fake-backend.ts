@@ -17,6 +17,7 @@ export function httpOptions(overrides: Partial<HttpOptions> = {}): HttpOptions {
     redisInputQueue: JOB,
     redisOutputQueue: `cluster-serving_${JOB}:`,
     parallelism: 1000,
+    processes: 1,
     timeWindow: 0,
     countWindow: 56,
     tokenBucketEnabled: false,
