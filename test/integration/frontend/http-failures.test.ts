@@ -1,7 +1,7 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
@@ -12,41 +12,11 @@ import {
   expectClose,
   getJson,
   postJson,
+  forkFrontend,
   seeded,
   startFrontend,
   type RunningFrontend,
 } from './frontend-harness.js';
-
-const FRONTEND_ENTRY = resolve(import.meta.dirname, '../../../dist/frontend/main.js');
-
-interface FrontendMessage {
-  readonly type: string;
-  readonly state?: string;
-  readonly url?: string;
-  readonly code?: string;
-  readonly message?: string;
-}
-
-interface FrontendProcess {
-  readonly child: ChildProcess;
-  readonly messages: FrontendMessage[];
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
-/** `node dist/frontend/main.js <args>` with an IPC channel, as the supervisor runs it. */
-function forkFrontend(args: readonly string[]): FrontendProcess {
-  const child = fork(FRONTEND_ENTRY, [...args], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const messages: FrontendMessage[] = [];
-  child.on('message', (m: FrontendMessage) => messages.push(m));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, messages, exited, stderr: () => stderr };
-}
 
 /** A redis-server on a chosen port, so it can be stopped and started again at the same address. */
 async function redisAt(port: number): Promise<ChildProcess> {

@@ -1,37 +1,15 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
 import { freePort, startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
-import { expectClose, metricValue, postJson, seeded } from './frontend-harness.js';
+import { expectClose, forkFrontend, metricValue, postJson, seeded } from './frontend-harness.js';
 
-const FRONTEND_ENTRY = resolve(import.meta.dirname, '../../../dist/frontend/main.js');
 const JOB = 'processes_job';
-
-interface Started {
-  readonly child: ChildProcess;
-  readonly messages: { type: string; state?: string; url?: string; code?: string }[];
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
-function forkFrontend(args: readonly string[]): Started {
-  const child = fork(FRONTEND_ENTRY, [...args], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const messages: Started['messages'] = [];
-  child.on('message', (m: Started['messages'][number]) => messages.push(m));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, messages, exited, stderr: () => stderr };
-}
 
 /** Pids of the processes whose parent is `pid`. */
 async function childrenOf(pid: number): Promise<number[]> {
