@@ -239,6 +239,9 @@ async function main(): Promise<void> {
         jobName: job,
         redisUrl: redis.url,
         maxBatchSize: BATCH,
+        // As a deployment of `count` workers declares it: a single worker leaves a core free,
+        // so it runs its model on an inference thread (see src/worker/worker.ts).
+        modelParallelism: count,
         imageResize: '192,48',
         imageResizeMode: 'keepAspect',
         imageScale: '1/255',

@@ -4,8 +4,14 @@ import { reasonOf, type ErrorCode } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { runRecords } from './batch-runner.js';
-import type { ModelSession } from './model-session.js';
-import { addressOf, decodeRecord, type ReadyRecord, type RecordAddress } from './record-decoder.js';
+import type { Model } from './model-session.js';
+import {
+  addressOf,
+  decodeRecord,
+  type DecodedRecord,
+  type ReadyRecord,
+  type RecordAddress,
+} from './record-decoder.js';
 import { defineAnswerScript, writeBatch } from './answer-script.js';
 import { encodeAnswers, type Answer } from './result-writer.js';
 import { entryTime, type StreamEntry } from './stream-entry.js';
@@ -18,15 +24,20 @@ interface BatchOutcome {
 
 /**
  * Turns one read of stream entries into answers: decode, run, and one script call with every
- * result hash, reply, acknowledgement, deletion and counter of the batch. The write
- * travels while the worker reads and runs the next batch; at most one is in flight.
+ * result hash, reply, acknowledgement, deletion and counter of the batch.
+ *
+ * Batches overlap: while one runs on the inference thread, the next is read and decoded here,
+ * and the previous one's write travels. Runs and writes keep the order of the batches.
  */
 export class BatchProcessor {
   /** The previous batch's writes. */
   private writing: Promise<unknown> = Promise.resolve();
+  /** Settles when the batch ahead has run and sent its write: the next one's turn. */
+  private turn: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
-    private readonly model: ModelSession,
+    private readonly model: Model,
     private readonly commands: Redis,
     private readonly config: ServingConfig,
     private readonly consumer: string,
@@ -35,13 +46,33 @@ export class BatchProcessor {
     defineAnswerScript(commands);
   }
 
-  /** Resolves once the last batch's results are written. */
+  /** Batches taken and not yet answered. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves once some batch in hand has been answered. */
+  async settled(): Promise<void> {
+    await Promise.race(this.inFlight);
+  }
+
+  /** Resolves once every batch taken is answered and its write has gone through. */
   async flush(): Promise<void> {
+    await Promise.all(this.inFlight);
     await this.writing;
   }
 
-  async process(entries: StreamEntry[]): Promise<void> {
-    const { model, commands, config } = this;
+  /** Takes a batch; it is decoded now and answered in the background (see pending, settled, flush). */
+  start(entries: StreamEntry[]): void {
+    const done = this.process(entries)
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
+      })
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  private async process(entries: StreamEntry[]): Promise<void> {
     const now = Date.now();
     let queueMs = 0;
     const addresses: RecordAddress[] = [];
@@ -54,9 +85,33 @@ export class BatchProcessor {
       }
       addresses.push(address);
     }
+    const decoded = this.decode(addresses, now);
+    // Failures are taken up when the batch's turn comes, not while it waits for it.
+    decoded.catch(() => undefined);
+    // Wait for the batch ahead to run and send its write, then hold the turn until this one has.
+    const ahead = this.turn;
+    let done = (): void => undefined;
+    this.turn = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await ahead;
+      await this.runAndWrite(entries, addresses, decoded, queueMs, done);
+    } finally {
+      done();
+    }
+  }
+
+  /** Runs the batch, hands the turn on (`ran`), then writes its answers after the batch ahead's. */
+  private async runAndWrite(
+    entries: readonly StreamEntry[],
+    addresses: readonly RecordAddress[],
+    decoded: Promise<DecodedRecord[]>,
+    queueMs: number,
+    ran: () => void,
+  ): Promise<void> {
+    const { commands, config } = this;
     let outcome: BatchOutcome;
     try {
-      outcome = await this.answer(model, addresses, now);
+      outcome = await this.answer(await decoded);
     } catch (error) {
       // Whatever went wrong, the batch is answered and acknowledged, and the worker goes on.
       this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
@@ -86,30 +141,37 @@ export class BatchProcessor {
         ['queue_ms', queueMs],
       ]),
     };
-    // At most one batch's writes in flight: wait for the previous one before sending this one.
-    await this.writing;
-    this.writing = writeBatch(commands, write).catch((error: unknown) => {
-      this.logger.error({ err: error, count: entries.length }, 'writing results failed');
-    });
+    // The next batch may run now; this one's write goes after the one ahead's, and the batch
+    // stays in hand (see pending) until it is written.
+    ran();
+    const written = this.writing.then(() =>
+      writeBatch(commands, write).catch((error: unknown) => {
+        this.logger.error({ err: error, count: entries.length }, 'writing results failed');
+      }),
+    );
+    this.writing = written;
+    await written;
   }
 
-  /** Decodes the records (concurrently: sharp decodes on libuv's threads) and runs the ready ones. */
-  private async answer(
-    model: ModelSession,
-    addresses: readonly RecordAddress[],
-    now: number,
-  ): Promise<BatchOutcome> {
+  /** Decodes the records concurrently (sharp decodes on libuv's threads). */
+  private decode(addresses: readonly RecordAddress[], now: number): Promise<DecodedRecord[]> {
     const { config } = this;
     const context = {
-      model: model.metadata,
+      model: this.model.metadata,
       inputAlreadyBatched: config.inputAlreadyBatched,
       maxDeliveries: config.maxDeliveries,
       now,
       image: config.image,
     };
+    return Promise.all(addresses.map((address) => decodeRecord(address, context)));
+  }
+
+  /** Runs the ready records; the others are answered with their reason. */
+  private async answer(records: readonly DecodedRecord[]): Promise<BatchOutcome> {
+    const { config, model } = this;
     const answers: Answer[] = [];
     const ready: ReadyRecord[] = [];
-    for (const record of await Promise.all(addresses.map((address) => decodeRecord(address, context)))) {
+    for (const record of records) {
       if (record.ok) ready.push(record);
       else answers.push({ address: record, ok: false, code: record.code, message: record.message });
     }

@@ -3,7 +3,7 @@ import { concatBatch, splitBatch } from '../batching/concat.js';
 import { planRuns } from '../batching/plan.js';
 import { shapeKey } from '../batching/shape-key.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
-import type { ModelSession } from './model-session.js';
+import type { Model } from './model-session.js';
 import type { ReadyRecord } from './record-decoder.js';
 
 export type RunOutcome =
@@ -23,7 +23,7 @@ export interface RunReport {
  * record fails alone and its neighbours are answered.
  */
 export async function runRecords(
-  model: ModelSession,
+  model: Model,
   records: readonly ReadyRecord[],
   maxBatchSize: number,
 ): Promise<RunReport> {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import { isCsError, reasonOf } from '../errors/registry.js';
+import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { createLogger } from '../logging/logger.js';
 import { Worker } from './worker.js';
 
@@ -64,6 +64,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     return fatal(error);
   }
   await stopped;
+  if (worker.failure !== undefined) {
+    return fatal(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${worker.failure}`));
+  }
   logger.info('worker stopped');
   logger.flush();
   return 0;

@@ -19,8 +19,30 @@ export interface LoadOptions {
   readonly maxQueueLength: number;
 }
 
+/** What the worker needs of a model: its declared inputs and outputs and a run. */
+export interface Model {
+  readonly metadata: ModelMetadata;
+  /** One session.run; `inputs` are in the order of metadata.inputs. */
+  run(inputs: readonly Tensor[]): Promise<NamedTensor[]>;
+  release(): Promise<void>;
+}
+
+/**
+ * Runs once on zeros (batch 1, dynamic dims 1) so the first request does not pay for lazy
+ * initialisation. Resolves to the reason when the model refuses that input (some need real
+ * sizes, e.g. Silero VAD a minimum audio length): the model loaded, so it is served anyway.
+ */
+export async function warmUp(model: Model): Promise<string | undefined> {
+  try {
+    await model.run(zeroInputs(model.metadata));
+    return undefined;
+  } catch (error) {
+    return reasonOf(error);
+  }
+}
+
 /** A loaded ONNX model: its declared inputs and outputs and a run over our tensor types. */
-export class ModelSession {
+export class ModelSession implements Model {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly metadata: ModelMetadata,
@@ -55,27 +77,6 @@ export class ModelSession {
       maxQueueLength: options.maxQueueLength,
     };
     return new ModelSession(session, metadata);
-  }
-
-  /**
-   * Runs once on zeros (batch 1, dynamic dims 1) so the first request does not pay for lazy
-   * initialisation. Resolves to the reason when the model refuses that input (some need real
-   * sizes, e.g. Silero VAD a minimum audio length): the model loaded, so it is served anyway.
-   */
-  async warmUp(): Promise<string | undefined> {
-    const feeds: Tensor[] = this.metadata.inputs.map((spec) => {
-      const shape = spec.shape.length === 0 ? [1] : spec.shape.map((d) => (d < 0 ? 1 : d));
-      const count = shape.reduce((a, b) => a * b, 1);
-      const data =
-        spec.datatype === 'BYTES' ? new Array<string>(count).fill('') : allocate(spec.datatype, count);
-      return { type: spec.datatype, shape, data };
-    });
-    try {
-      await this.run(feeds);
-      return undefined;
-    } catch (error) {
-      return reasonOf(error);
-    }
   }
 
   /** One session.run; `inputs` are in the order of metadata.inputs. */
@@ -124,4 +125,15 @@ function specOf(meta: ort.InferenceSession.ValueMetadata, role: string, path: st
     datatype,
     shape: meta.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)),
   };
+}
+
+/** Zeros for every input (batch 1, dynamic dims 1): the warm-up run's inputs. */
+export function zeroInputs(metadata: ModelMetadata): Tensor[] {
+  return metadata.inputs.map((spec) => {
+    const shape = spec.shape.length === 0 ? [1] : spec.shape.map((d) => (d < 0 ? 1 : d));
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data =
+      spec.datatype === 'BYTES' ? new Array<string>(count).fill('') : allocate(spec.datatype, count);
+    return { type: spec.datatype, shape, data };
+  });
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config/types.js';
 import { reasonOf } from '../errors/registry.js';
@@ -8,7 +8,8 @@ import { connectRedis, createRedis } from '../redis/connection.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { BatchProcessor } from './batch-processor.js';
 import { Heartbeat } from './heartbeat.js';
-import { ModelSession } from './model-session.js';
+import { ModelRunner } from './model-runner.js';
+import { ModelSession, warmUp, type Model } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
 import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 
@@ -29,11 +30,20 @@ export interface WorkerOptions {
 const READ_BLOCK_MS = 500;
 const DRAIN_READ_BLOCK_MS = 100;
 const RECLAIM_EVERY_BEATS = 2;
+/** Batches a threaded worker holds at once: one running, one read and decoded, waiting its turn. */
+const BATCHES_IN_HAND = 2;
 
 export class Worker {
   readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private stateValue: WorkerState = 'new';
-  private model: ModelSession | undefined;
+  private model: Model | undefined;
+  /**
+   * Whether the model runs on its own thread. A run blocks the thread it runs on; when this
+   * machine's workers leave a core free, running it on a thread lets the main thread read,
+   * decode and write on that core meanwhile. When every core already runs a model, a thread
+   * would only add hand-offs, so the model runs here.
+   */
+  private readonly threaded: boolean;
   private commands: Redis | undefined;
   private reader: Redis | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -45,8 +55,11 @@ export class Worker {
   private drainTimer: NodeJS.Timeout | undefined;
   private batches: BatchProcessor | undefined;
   private readonly logger: Logger;
+  private lostModel: string | undefined;
 
   constructor(private readonly options: WorkerOptions) {
+    const { modelParallelism, threadPerModel } = options.config;
+    this.threaded = modelParallelism * threadPerModel < availableParallelism();
     this.logger = options.logger.child({
       component: 'worker',
       job: options.config.jobName,
@@ -58,21 +71,29 @@ export class Worker {
     return this.stateValue;
   }
 
+  /** Why the worker stopped on its own, when its inference thread stopped under it. */
+  get failure(): string | undefined {
+    return this.lostModel;
+  }
+
   /** Loads and warms the model, joins the consumer group, and starts serving. Resolves once ready. */
   async start(): Promise<void> {
     const { config } = this.options;
     try {
       this.setState('loading');
-      this.model = await ModelSession.load({
+      const load = {
         modelPath: config.modelPath,
         job: config.jobName,
         threads: config.threadPerModel,
         inputAlreadyBatched: config.inputAlreadyBatched,
         maxBatchSize: config.maxBatchSize,
         maxQueueLength: config.maxQueueLength,
-      });
+      };
+      this.model = this.threaded
+        ? await ModelRunner.start(load, (reason) => this.onModelLost(reason))
+        : await ModelSession.load(load);
       this.setState('warming');
-      const notWarmed = await this.model.warmUp();
+      const notWarmed = await warmUp(this.model);
       if (notWarmed !== undefined)
         this.logger.warn({ reason: notWarmed }, 'warm-up on zeros failed; serving without it');
       const connect = {
@@ -105,7 +126,10 @@ export class Worker {
       throw error;
     }
     this.setState('ready');
-    this.logger.info({ model: config.modelPath, inputs: this.model.metadata.inputs }, 'worker ready');
+    this.logger.info(
+      { model: config.modelPath, inputs: this.model.metadata.inputs, inferenceThread: this.threaded },
+      'worker ready',
+    );
     this.loopDone = this.loop();
   }
 
@@ -131,6 +155,14 @@ export class Worker {
     }
     await this.release();
     this.setState('stopped');
+  }
+
+  /** Without its inference thread a worker cannot serve: answer what it holds, then stop with a failure. */
+  private onModelLost(reason: string): void {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') return;
+    this.logger.error({ reason }, 'the inference thread stopped; the worker stops');
+    this.lostModel = reason;
+    void this.stop();
   }
 
   private async release(): Promise<void> {
@@ -215,7 +247,14 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
+    const batches = this.batches;
+    if (batches === undefined) return;
     while (this.serving()) {
+      // One batch runs on the inference thread while the next is read and decoded here.
+      if (batches.pending >= (this.threaded ? BATCHES_IN_HAND : 1)) {
+        await batches.settled();
+        continue;
+      }
       let entries: StreamEntry[];
       try {
         entries =
@@ -230,7 +269,7 @@ export class Worker {
         const until = this.drainUntil;
         const beyond = entries.some((e) => compareIds(e.id, until) > 0);
         entries = entries.filter((e) => compareIds(e.id, until) <= 0);
-        if (entries.length > 0) await this.batches?.process(entries);
+        if (entries.length > 0) batches.start(entries);
         // An empty read or one past the mark means nothing up to the mark is left undelivered.
         if (beyond || entries.length === 0) {
           this.setState('stopping');
@@ -238,8 +277,9 @@ export class Worker {
         }
         continue;
       }
-      if (entries.length > 0) await this.batches?.process(entries);
+      if (entries.length > 0) batches.start(entries);
     }
+    await batches.flush();
   }
 
   private async read(): Promise<StreamEntry[]> {

@@ -1,0 +1,53 @@
+/**
+ * The worker's inference thread: holds the ONNX session and runs it. A session.run blocks the
+ * thread it runs on, so it runs here, and the worker's main thread keeps reading the stream,
+ * decoding the next batch and writing answers meanwhile. Started by ModelRunner.
+ */
+import { parentPort } from 'node:worker_threads';
+import { CsError, reasonOf } from '../errors/registry.js';
+import type { Tensor } from '../protocol/tensor.js';
+import { ModelSession, type LoadOptions } from './model-session.js';
+import type { InferenceReply } from './model-runner.js';
+
+export type InferenceRequest =
+  | { readonly type: 'load'; readonly options: LoadOptions }
+  | { readonly type: 'run'; readonly id: number; readonly inputs: readonly Tensor[] }
+  | { readonly type: 'release' };
+
+const port = parentPort;
+if (port === null) throw new Error('inference-thread.js runs as a worker thread');
+
+let session: ModelSession | undefined;
+
+function failure(id: number, error: unknown): InferenceReply {
+  return {
+    type: 'failed',
+    id,
+    code: error instanceof CsError ? error.code : 'CS_ERR_INFERENCE_FAILED',
+    message: reasonOf(error),
+  };
+}
+
+port.on('message', (request: InferenceRequest) => {
+  if (request.type === 'load') {
+    ModelSession.load(request.options).then(
+      (loaded) => {
+        session = loaded;
+        port.postMessage({ type: 'loaded', metadata: loaded.metadata } satisfies InferenceReply);
+      },
+      (error: unknown) => port.postMessage(failure(-1, error)),
+    );
+  } else if (request.type === 'run') {
+    const loaded = session;
+    if (loaded === undefined) {
+      port.postMessage(failure(request.id, new CsError('CS_ERR_INTERNAL', 'no model is loaded')));
+      return;
+    }
+    loaded.run(request.inputs).then(
+      (outputs) => port.postMessage({ type: 'ran', id: request.id, outputs } satisfies InferenceReply),
+      (error: unknown) => port.postMessage(failure(request.id, error)),
+    );
+  } else {
+    void session?.release().finally(() => port.close());
+  }
+});

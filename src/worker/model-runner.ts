@@ -1,0 +1,104 @@
+/**
+ * The model as the worker's main thread sees it: a ModelSession on the inference thread, run
+ * through messages. Inputs are copied to the thread and outputs back; for the batches a worker
+ * runs that costs far less than the run, and it keeps the main thread free to read, decode and
+ * write while the model computes.
+ */
+import { Worker as Thread } from 'node:worker_threads';
+import { CsError, type ErrorCode } from '../errors/registry.js';
+import type { ModelMetadata } from '../protocol/model-metadata.js';
+import type { NamedTensor, Tensor } from '../protocol/tensor.js';
+import type { InferenceRequest } from './inference-thread.js';
+import type { LoadOptions, Model } from './model-session.js';
+
+export type InferenceReply =
+  | { readonly type: 'loaded'; readonly metadata: ModelMetadata }
+  | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[] }
+  | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
+
+interface Waiting {
+  readonly resolve: (outputs: NamedTensor[]) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class ModelRunner implements Model {
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+  private lost: string | undefined;
+
+  private constructor(
+    private readonly thread: Thread,
+    readonly metadata: ModelMetadata,
+    onLost: (reason: string) => void,
+  ) {
+    const stopped = (reason: string): void => {
+      if (this.lost !== undefined) return;
+      this.lost = reason;
+      for (const waiting of this.waiting.values()) {
+        waiting.reject(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${reason}`));
+      }
+      this.waiting.clear();
+      onLost(reason);
+    };
+    thread.on('message', (reply: InferenceReply) => this.settle(reply));
+    thread.on('error', (error) => stopped(error.message));
+    thread.on('exit', (code) => stopped(`it exited with code ${code}`));
+  }
+
+  /**
+   * Starts the inference thread and loads the model there. `onLost` is told if the thread
+   * stops while the model is in use; the worker cannot serve without it.
+   */
+  static async start(options: LoadOptions, onLost: (reason: string) => void): Promise<ModelRunner> {
+    const thread = new Thread(new URL('./inference-thread.js', import.meta.url));
+    const metadata = await new Promise<ModelMetadata>((resolve, reject) => {
+      const onExit = (code: number): void =>
+        reject(
+          new CsError('CS_ERR_MODEL_LOAD', `the inference thread exited with code ${code} while loading`),
+        );
+      thread.once('error', reject);
+      thread.once('exit', onExit);
+      thread.once('message', (reply: InferenceReply) => {
+        thread.off('error', reject);
+        thread.off('exit', onExit);
+        if (reply.type === 'loaded') resolve(reply.metadata);
+        else if (reply.type === 'failed') reject(new CsError(reply.code, reply.message));
+        else reject(new CsError('CS_ERR_INTERNAL', `unexpected "${reply.type}" while loading`));
+      });
+      thread.postMessage({ type: 'load', options } satisfies InferenceRequest);
+    }).catch(async (error: unknown) => {
+      await thread.terminate();
+      throw error;
+    });
+    return new ModelRunner(thread, metadata, onLost);
+  }
+
+  run(inputs: readonly Tensor[]): Promise<NamedTensor[]> {
+    if (this.lost !== undefined) {
+      return Promise.reject(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${this.lost}`));
+    }
+    const id = this.nextId++;
+    return new Promise<NamedTensor[]>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.thread.postMessage({ type: 'run', id, inputs } satisfies InferenceRequest);
+    });
+  }
+
+  /** Releases the session and ends the thread. */
+  async release(): Promise<void> {
+    this.lost ??= 'released';
+    const exited = new Promise<void>((resolve) => this.thread.once('exit', () => resolve()));
+    this.thread.postMessage({ type: 'release' } satisfies InferenceRequest);
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await this.thread.terminate();
+  }
+
+  private settle(reply: InferenceReply): void {
+    if (reply.type === 'loaded') return;
+    const waiting = this.waiting.get(reply.id);
+    if (waiting === undefined) return;
+    this.waiting.delete(reply.id);
+    if (reply.type === 'ran') waiting.resolve(reply.outputs);
+    else waiting.reject(new CsError(reply.code, reply.message));
+  }
+}
