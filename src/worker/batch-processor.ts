@@ -141,16 +141,13 @@ export class BatchProcessor {
         ['queue_ms', queueMs],
       ]),
     };
-    // The next batch may run now; this one's write goes after the one ahead's, and the batch
-    // stays in hand (see pending) until it is written.
+    // The next batch may run now. At most one batch's write is in flight: this one is sent once
+    // the one ahead has gone through, and travels while the worker reads the next batch.
     ran();
-    const written = this.writing.then(() =>
-      writeBatch(commands, write).catch((error: unknown) => {
-        this.logger.error({ err: error, count: entries.length }, 'writing results failed');
-      }),
-    );
-    this.writing = written;
-    await written;
+    await this.writing;
+    this.writing = writeBatch(commands, write).catch((error: unknown) => {
+      this.logger.error({ err: error, count: entries.length }, 'writing results failed');
+    });
   }
 
   /** Decodes the records concurrently (sharp decodes on libuv's threads). */
