@@ -16,7 +16,7 @@
  * the serving runs share them between autocannon or the client (this process), the frontend,
  * redis-server and the worker(s).
  *
- *   npm run bench:model [-- --seconds 10] [--batch 32]
+ *   npm run bench:model [-- --seconds 10] [--batch 16]
  */
 import './plain-runtime.js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     // This model costs about the same per image from batch 1 to 32 on one thread (see the
     // inference line printed), so larger batches only save the per-batch reads, writes and runs.
-    batch: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '16' },
     role: { type: 'string' },
   },
 });
