@@ -52,7 +52,8 @@ export async function runRecords(
           ? (group[0] as ReadyRecord).inputs
           : model.metadata.inputs.map((_, i) => concatBatch(group.map((r) => r.inputs[i] as Tensor)));
       const started = performance.now();
-      const outputs = await model.run(inputs);
+      // A group of several was stacked into new tensors here; a single record's may share memory.
+      const outputs = await model.run(inputs, group.length > 1);
       computeMs += performance.now() - started;
       runSizes.push(group.reduce((n, r) => n + r.rows, 0));
       if (group.length === 1) {

@@ -73,14 +73,15 @@ export class ModelRunner implements Model {
     return new ModelRunner(thread, metadata, onLost);
   }
 
-  run(inputs: readonly Tensor[]): Promise<NamedTensor[]> {
+  run(inputs: readonly Tensor[], handOver = false): Promise<NamedTensor[]> {
     if (this.lost !== undefined) {
       return Promise.reject(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${this.lost}`));
     }
     const id = this.nextId++;
     return new Promise<NamedTensor[]>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.thread.postMessage({ type: 'run', id, inputs } satisfies InferenceRequest);
+      const request: InferenceRequest = { type: 'run', id, inputs };
+      this.thread.postMessage(request, handOver ? movable(inputs) : []);
     });
   }
 
@@ -101,4 +102,18 @@ export class ModelRunner implements Model {
     if (reply.type === 'ran') waiting.resolve(reply.outputs);
     else waiting.reject(new CsError(reply.code, reply.message));
   }
+}
+
+/** The memory of numeric inputs that each fill a whole buffer of their own: moved, not copied. */
+function movable(inputs: readonly Tensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { data } of inputs) {
+    if (Array.isArray(data)) continue;
+    const view = data as Exclude<Tensor['data'], string[]>;
+    const { buffer } = view;
+    if (buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === buffer.byteLength) {
+      buffers.add(buffer);
+    }
+  }
+  return [...buffers];
 }

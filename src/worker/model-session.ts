@@ -22,8 +22,12 @@ export interface LoadOptions {
 /** What the worker needs of a model: its declared inputs and outputs and a run. */
 export interface Model {
   readonly metadata: ModelMetadata;
-  /** One session.run; `inputs` are in the order of metadata.inputs. */
-  run(inputs: readonly Tensor[]): Promise<NamedTensor[]>;
+  /**
+   * One session.run; `inputs` are in the order of metadata.inputs. `handOver`: the caller made
+   * the inputs' memory for this run alone and will not touch it again, so it may be moved
+   * rather than copied.
+   */
+  run(inputs: readonly Tensor[], handOver?: boolean): Promise<NamedTensor[]>;
   release(): Promise<void>;
 }
 
