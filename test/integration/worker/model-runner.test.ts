@@ -21,7 +21,6 @@ describe('ModelRunner (the model on the inference thread)', () => {
     mlp = await writeModel(dir, 'mlp');
   });
 
-
   it('gives the numbers of a session.run in this thread, copied or handed over', async () => {
     const lost: string[] = [];
     const runner = await ModelRunner.start({ ...LOAD, modelPath: mlp }, (reason) => lost.push(reason));
