@@ -52,6 +52,12 @@ export class Job {
   /** Set once stop/cancel/failure began: exits are then expected, never restarted. */
   private ending = false;
 
+  /** The CA file for a TLS Redis with a private CA (redisSecureTrustStorePath), when in use. */
+  get redisCaFile(): string | undefined {
+    const { config } = this.options;
+    return config.redisSecureEnabled ? config.redisSecureTrustStorePath : undefined;
+  }
+
   constructor(private readonly options: JobOptions) {
     const { config, id } = options;
     this.logger = options.logger.child({ job: config.jobName, jobId: id });

@@ -151,7 +151,10 @@ export class Supervisor {
     const job = this.find(target);
     let untilId = '0-0';
     try {
-      untilId = await lastGeneratedId(await this.connection(job.record.redisUrl), job.record.name);
+      untilId = await lastGeneratedId(
+        await this.connection(job.record.redisUrl, job.redisCaFile),
+        job.record.name,
+      );
     } catch (error) {
       this.options.logger.warn(
         { err: error },
@@ -215,7 +218,7 @@ export class Supervisor {
   private async view(record: JobRecord, job: Job | undefined): Promise<ListedJob> {
     let connection: Redis | undefined;
     try {
-      connection = await this.connection(record.redisUrl);
+      connection = await this.connection(record.redisUrl, job?.redisCaFile);
     } catch {
       connection = undefined;
     }
@@ -230,7 +233,7 @@ export class Supervisor {
   }
 
   /** Connections for reading the shared figures, one per Redis, closed at shutdown. */
-  private async connection(url: string): Promise<Redis> {
+  private async connection(url: string, caFile: string | undefined): Promise<Redis> {
     let connection = this.connections.get(url);
     if (connection === undefined) {
       connection = createRedis({
@@ -238,6 +241,7 @@ export class Supervisor {
         timeoutMs: 2000,
         role: 'producer',
         name: 'cluster-serving-supervisor',
+        caFile,
       });
       connection.on('error', () => undefined);
       this.connections.set(url, connection);
