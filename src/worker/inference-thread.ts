@@ -48,6 +48,7 @@ port.on('message', (request: InferenceRequest) => {
       (error: unknown) => port.postMessage(failure(request.id, error)),
     );
   } else {
-    void session?.release().finally(() => port.close());
+    const released = session?.release() ?? Promise.resolve();
+    void released.finally(() => port.postMessage({ type: 'released' } satisfies InferenceReply));
   }
 });

@@ -14,7 +14,8 @@ import type { LoadOptions, Model } from './model-session.js';
 export type InferenceReply =
   | { readonly type: 'loaded'; readonly metadata: ModelMetadata }
   | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[] }
-  | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string };
+  | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string }
+  | { readonly type: 'released' };
 
 interface Waiting {
   readonly resolve: (outputs: NamedTensor[]) => void;
@@ -25,6 +26,7 @@ export class ModelRunner implements Model {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private lost: string | undefined;
+  private onReleased: () => void = () => undefined;
 
   private constructor(
     private readonly thread: Thread,
@@ -85,17 +87,21 @@ export class ModelRunner implements Model {
     });
   }
 
-  /** Releases the session and ends the thread. */
+  /** Releases the session (waiting at most two seconds for it) and ends the thread. */
   async release(): Promise<void> {
     this.lost ??= 'released';
-    const exited = new Promise<void>((resolve) => this.thread.once('exit', () => resolve()));
+    const released = new Promise<void>((resolve) => {
+      this.onReleased = resolve;
+      this.thread.once('exit', () => resolve());
+    });
     this.thread.postMessage({ type: 'release' } satisfies InferenceRequest);
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await Promise.race([released, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     await this.thread.terminate();
   }
 
   private settle(reply: InferenceReply): void {
-    if (reply.type === 'loaded') return;
+    if (reply.type === 'released') this.onReleased();
+    if (reply.type === 'loaded' || reply.type === 'released') return;
     const waiting = this.waiting.get(reply.id);
     if (waiting === undefined) return;
     this.waiting.delete(reply.id);

@@ -180,8 +180,11 @@ export class Worker {
         this.logger.debug({ err: error }, 'cleanup step failed');
       }
     }
-    this.reader?.disconnect();
-    this.commands?.disconnect();
+    // After a QUIT the sockets are usually closed already; disconnecting a closed connection
+    // would leave ioredis's two-second close timer holding the process open.
+    for (const connection of [this.reader, this.commands]) {
+      if (connection !== undefined && connection.status !== 'end') connection.disconnect();
+    }
   }
 
   /** A consumer that holds nothing is removed; one that still holds entries stays so they can be claimed. */

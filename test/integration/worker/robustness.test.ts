@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,34 +172,42 @@ describe('worker robustness', () => {
     expect(Number(stats[`worker:${a.consumer}`]) + Number(stats[`worker:${b.consumer}`])).toBe(60);
   });
 
-  it('SIGTERM under load: every entry the worker took is answered before it exits 0', async () => {
-    const path = await config('sigterm', { maxBatchSize: 4 });
-    const w = await worker(path);
-    const r = redis.client();
-    const pipeline = r.pipeline();
-    for (let i = 0; i < 3000; i++) {
-      pipeline.xadd(
-        'sigterm',
-        '*',
-        'uri',
-        `t${i}`,
-        'data',
-        encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }]),
-      );
-    }
-    await pipeline.exec();
-    await waitFor(async () => Number(await r.hget('cs:sigterm:stats', 'processed')) > 100, {
-      what: 'work under way',
-    });
-    expect(await w.stop()).toBe(0);
-    const answered = (await r.keys('cluster-serving_sigterm:*')).length;
-    const left = await r.xlen('sigterm');
-    // Nothing taken and left unanswered: no pending entries; answered + still queued = all.
-    const pending = (await r.xpending('sigterm', 'serving')) as unknown[];
-    expect(pending[0]).toBe(0);
-    expect(answered + left).toBe(3000);
-    expect(left).toBeGreaterThan(0);
-  });
+  it.each([
+    ['its model on the main thread', 'sigterm', { modelParallelism: availableParallelism() }],
+    // One worker on a machine of several cores runs its model on an inference thread.
+    ['its model on the inference thread', 'sigterm_threaded', { modelParallelism: 1 }],
+  ])(
+    'SIGTERM under load, %s: every entry the worker took is answered before it exits 0',
+    async (_mode, job, extra) => {
+      expect(availableParallelism()).toBeGreaterThan(1);
+      const path = await config(job, { maxBatchSize: 4, ...extra });
+      const w = await worker(path);
+      const r = redis.client();
+      const pipeline = r.pipeline();
+      for (let i = 0; i < 3000; i++) {
+        pipeline.xadd(
+          job,
+          '*',
+          'uri',
+          `t${i}`,
+          'data',
+          encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }]),
+        );
+      }
+      await pipeline.exec();
+      await waitFor(async () => Number(await r.hget(`cs:${job}:stats`, 'processed')) > 100, {
+        what: 'work under way',
+      });
+      expect(await w.stop()).toBe(0);
+      const answered = (await r.keys(`cluster-serving_${job}:*`)).length;
+      const left = await r.xlen(job);
+      // Nothing taken and left unanswered: no pending entries; answered + still queued = all.
+      const pending = (await r.xpending(job, 'serving')) as unknown[];
+      expect(pending[0]).toBe(0);
+      expect(answered + left).toBe(3000);
+      expect(left).toBeGreaterThan(0);
+    },
+  );
 
   it("a killed worker's pending entries are claimed by a live one; a record past maxDeliveries is answered with an error", async () => {
     const path = await config('reclaim', { maxDeliveries: 2 });
