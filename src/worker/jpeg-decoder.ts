@@ -25,10 +25,19 @@ interface MozJpegModule {
 
 interface ModuleOptions {
   noInitialRun: boolean;
-  /** The compiled decoder, read from the package instead of fetched. */
-  wasmBinary: Uint8Array;
+  /** Instantiates the decoder read from the package, synchronously (see load). */
+  instantiateWasm: (imports: object, done: (instance: WasmInstance) => void) => object;
   print: (line: string) => void;
   printErr: (line: string) => void;
+}
+
+/** The part of the WebAssembly API used here (the project's types leave out the DOM library). */
+interface WasmInstance {
+  readonly exports: object;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => WasmInstance;
 }
 
 type ModuleFactory = (options: ModuleOptions) => Promise<MozJpegModule>;
@@ -42,11 +51,19 @@ let decoder: Promise<MozJpegModule> | undefined;
 function load(): Promise<MozJpegModule> {
   decoder ??= (async () => {
     const require = createRequire(import.meta.url);
-    const wasmBinary = await readFile(require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
+    const bytes = await readFile(require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
     const { default: factory } = (await import(DECODER)) as { default: ModuleFactory };
+    // Compiled and instantiated synchronously, once: an asynchronous compile does not keep
+    // Node's event loop alive, so a process with nothing else pending would exit under it.
+    const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const compiled = new wasm.Module(bytes);
     return factory({
       noInitialRun: true,
-      wasmBinary,
+      instantiateWasm: (imports, done) => {
+        const instance = new wasm.Instance(compiled, imports);
+        done(instance);
+        return instance.exports;
+      },
       print: (line) => messages.push(line),
       printErr: (line) => messages.push(line),
     });

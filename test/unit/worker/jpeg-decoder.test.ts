@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -114,5 +116,20 @@ describe('decodeSmallJpeg', () => {
     expect(await decodeSmallJpeg(withExif)).toBeUndefined();
     // And after all that, it still decodes.
     expect(await decodeSmallJpeg(small)).toMatchObject({ width: 64, height: 32 });
+  });
+});
+
+describe('the decoder in a process with nothing else to do', () => {
+  it('loads and decodes when a first decode is the only work of a process', async () => {
+    // The decoder compiles synchronously: an asynchronous WebAssembly compile holds no
+    // event-loop handle, so such a process could exit (code 13) before the decoder was ready.
+    const decoder = resolve(import.meta.dirname, '../../../dist/worker/jpeg-decoder.js');
+    const image = join(DEMO, 'short-0.jpg');
+    const script = `import { decodeSmallJpeg } from ${JSON.stringify(decoder)};
+import { readFileSync } from 'node:fs';
+const image = await decodeSmallJpeg(readFileSync(${JSON.stringify(image)}));
+console.log(image ? image.width + 'x' + image.height : 'none');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    expect(stdout.trim()).toBe('172x51');
   });
 });
