@@ -3,7 +3,7 @@
  * (the batch dim). Pure: plain tensors in, plain tensors out.
  */
 import { CsError } from '../errors/registry.js';
-import { allocate, elementCount, type NumericArray, type Tensor } from '../protocol/tensor.js';
+import { allocate, elementCount, type DataType, type NumericArray, type Tensor } from '../protocol/tensor.js';
 
 function describe(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
@@ -31,9 +31,13 @@ function sameInnerDims(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Concatenates along dim 0. Every tensor must have the same datatype and the same dims after
- * dim 0; a single tensor is returned as is (no copy).
+ * dim 0; a single tensor is returned as is (no copy). Numeric results go into what `into`
+ * gives (a new array by default).
  */
-export function concatBatch(tensors: readonly Tensor[]): Tensor {
+export function concatBatch(
+  tensors: readonly Tensor[],
+  into: (type: Exclude<DataType, 'BYTES'>, length: number) => NumericArray = allocate,
+): Tensor {
   const first = tensors[0];
   if (first === undefined) throw new CsError('CS_ERR_INTERNAL', 'concatBatch needs at least one tensor');
   tensors.forEach((t, i) => {
@@ -54,7 +58,7 @@ export function concatBatch(tensors: readonly Tensor[]): Tensor {
     for (const t of tensors) for (const s of t.data as string[]) data.push(s);
     return { type: first.type, shape, data };
   }
-  const data = allocate(first.type, elementCount(shape));
+  const data = into(first.type, elementCount(shape));
   let offset = 0;
   for (const t of tensors) {
     // Same datatype means same typed-array class, which `set` needs for bigint arrays.

@@ -13,6 +13,7 @@ import {
   type RecordAddress,
 } from './record-decoder.js';
 import { defineAnswerScript, writeBatch } from './answer-script.js';
+import { PixelPool } from './pixel-pool.js';
 import { encodeAnswers, type Answer } from './result-writer.js';
 import { entryTime, type StreamEntry } from './stream-entry.js';
 
@@ -35,6 +36,7 @@ export class BatchProcessor {
   /** Settles when the batch ahead has run and sent its write: the next one's turn. */
   private turn: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly pixels = new PixelPool();
 
   constructor(
     private readonly model: Model,
@@ -111,7 +113,11 @@ export class BatchProcessor {
     const { commands, config } = this;
     let outcome: BatchOutcome;
     try {
-      outcome = await this.answer(await decoded);
+      const records = await decoded;
+      outcome = await this.answer(records);
+      // Their runs are over: image buffers go back for the next batches.
+      for (const record of records)
+        if (record.ok) for (const input of record.inputs) this.pixels.give(input.data);
     } catch (error) {
       // Whatever went wrong, the batch is answered and acknowledged, and the worker goes on.
       this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
@@ -159,6 +165,7 @@ export class BatchProcessor {
       maxDeliveries: config.maxDeliveries,
       now,
       image: config.image,
+      pixels: this.pixels,
     };
     return Promise.all(addresses.map((address) => decodeRecord(address, context)));
   }

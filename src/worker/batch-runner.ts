@@ -45,12 +45,19 @@ export async function runRecords(
     maxRows,
   );
 
+  // A model that lets go of its inputs after a run has stacked batches written into its own buffers.
+  const inputBuffer = model.inputBuffer?.bind(model);
   const runGroup = async (group: readonly ReadyRecord[]): Promise<void> => {
     try {
       const inputs: Tensor[] =
         group.length === 1
           ? (group[0] as ReadyRecord).inputs
-          : model.metadata.inputs.map((_, i) => concatBatch(group.map((r) => r.inputs[i] as Tensor)));
+          : model.metadata.inputs.map((_, i) =>
+              concatBatch(
+                group.map((r) => r.inputs[i] as Tensor),
+                inputBuffer === undefined ? undefined : (type, length) => inputBuffer(i, type, length),
+              ),
+            );
       const started = performance.now();
       // A group of several was stacked into new tensors here; a single record's may share memory.
       const outputs = await model.run(inputs, group.length > 1);

@@ -11,6 +11,7 @@ import { CsError, reasonOf } from '../errors/registry.js';
 import type { TensorSpec } from '../protocol/model-metadata.js';
 import { MAX_DENSE_ELEMENTS } from '../protocol/sparse.js';
 import { decodeSmallJpeg } from './jpeg-decoder.js';
+import type { PixelPool } from './pixel-pool.js';
 import { resizedSize, toPixels, type ImageSize, type PixelTensor } from './pixels.js';
 
 // A worker is one process per core: libvips threads of its own would fight the model for the
@@ -78,6 +79,7 @@ export async function decodeImage(
   spec: TensorSpec,
   options: ImageOptions,
   where: string,
+  pool?: PixelPool,
 ): Promise<PixelTensor> {
   const bytes = imageBytes(text, where);
   const target = targetSize(spec, options);
@@ -98,7 +100,15 @@ export async function decodeImage(
         `${where}: a ${out.width}×${out.height} image is too large; set imageResize`,
       );
     }
-    return toPixels(data, info.channels, source, resized, out, options);
+    return toPixels(
+      data,
+      info.channels,
+      source,
+      resized,
+      out,
+      options,
+      pool?.take(3 * out.width * out.height),
+    );
   } catch (error) {
     if (error instanceof CsError) throw error;
     throw new CsError('CS_ERR_INPUT_DECODE', `${where}: cannot decode the image: ${reasonOf(error)}`, {
@@ -127,9 +137,12 @@ export async function decodeImages(
   spec: TensorSpec,
   options: ImageOptions,
   where: string,
+  pool?: PixelPool,
 ): Promise<PixelTensor> {
   const images = await Promise.all(
-    texts.map((text, i) => decodeImage(text, spec, options, texts.length === 1 ? where : `${where}[${i}]`)),
+    texts.map((text, i) =>
+      decodeImage(text, spec, options, texts.length === 1 ? where : `${where}[${i}]`, pool),
+    ),
   );
   const first = images[0];
   if (first === undefined) throw new CsError('CS_ERR_INPUT_DECODE', `${where}: holds no image`);
@@ -143,6 +156,9 @@ export async function decodeImages(
   }
   if (images.length === 1) return { type: 'FP32', shape: [1, ...first.shape], data: first.data };
   const data = new Float32Array(first.data.length * images.length);
-  images.forEach((image, i) => data.set(image.data, i * first.data.length));
+  images.forEach((image, i) => {
+    data.set(image.data, i * first.data.length);
+    pool?.give(image.data);
+  });
   return { type: 'FP32', shape: [images.length, ...first.shape], data };
 }

@@ -6,7 +6,9 @@ import {
   allocate,
   dataTypeFromOnnx,
   ONNX_TYPE_OF,
+  type DataType,
   type NamedTensor,
+  type NumericArray,
   type Tensor,
 } from '../protocol/tensor.js';
 
@@ -29,6 +31,12 @@ export interface Model {
    */
   run(inputs: readonly Tensor[], handOver?: boolean): Promise<NamedTensor[]>;
   release(): Promise<void>;
+  /**
+   * Where a stacked batch for input `index` may be written, when the model lets go of its
+   * inputs once a run is over (a session in this thread does; one on another thread is handed
+   * them instead).
+   */
+  inputBuffer?(index: number, type: Exclude<DataType, 'BYTES'>, length: number): NumericArray;
 }
 
 /**
@@ -47,6 +55,9 @@ export async function warmUp(model: Model): Promise<string | undefined> {
 
 /** A loaded ONNX model: its declared inputs and outputs and a run over our tensor types. */
 export class ModelSession implements Model {
+  /** One buffer per input and datatype, grown as batches need, written again by each run. */
+  private readonly buffers = new Map<string, NumericArray>();
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly metadata: ModelMetadata,
@@ -103,6 +114,16 @@ export class ModelSession implements Model {
       const type = dataTypeFromOnnx(value.type) ?? spec.datatype;
       return { name: spec.name, type, shape: [...value.dims], data: value.data as Tensor['data'] };
     });
+  }
+
+  inputBuffer(index: number, type: Exclude<DataType, 'BYTES'>, length: number): NumericArray {
+    const key = `${index}:${type}`;
+    let buffer = this.buffers.get(key);
+    if (buffer === undefined || buffer.length < length) {
+      buffer = allocate(type, length);
+      this.buffers.set(key, buffer);
+    }
+    return buffer.length === length ? buffer : buffer.subarray(0, length);
   }
 
   async release(): Promise<void> {

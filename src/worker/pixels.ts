@@ -53,7 +53,7 @@ function axis(fromSize: number, toSize: number): Axis {
 /**
  * Interleaved 8-bit pixels of `source` size (RGB or RGBA, or grey when there are fewer than 3
  * channels) resized to `resized` and placed in the top-left of an `out`-sized tensor whose other
- * positions hold padValue.
+ * positions hold padValue; written into `into` when given (3 × out's pixels long).
  *
  * The resize is OpenCV's INTER_LINEAR, as BigDL and PaddleOCR resize: pixel centres aligned, no
  * antialiasing, each value rounded to 8 bits before it is normalised. It is done here rather than
@@ -67,9 +67,11 @@ export function toPixels(
   resized: ImageSize,
   out: ImageSize,
   options: ImageOptions,
+  into?: Float32Array,
 ): PixelTensor {
   const { width: W, height: H } = out;
-  const data = new Float32Array(3 * W * H);
+  // `into` (from a pool) may hold old values: every position is written below or padded here.
+  const data = into ?? new Float32Array(3 * W * H);
   if (resized.width < W || resized.height < H) data.fill(options.padValue);
   const xs = axis(source.width, resized.width);
   const ys = axis(source.height, resized.height);

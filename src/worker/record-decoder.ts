@@ -9,6 +9,7 @@ import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
 import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { decodeImages } from './image-input.js';
+import type { PixelPool } from './pixel-pool.js';
 import type { StreamEntry } from './stream-entry.js';
 
 /** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
@@ -46,6 +47,8 @@ export interface DecodeContext {
   readonly now: number;
   /** How strings sent for numeric inputs (images) become tensors. */
   readonly image: ImageOptions;
+  /** Where image tensors take their buffers; the caller gives them back once the batch is answered. */
+  readonly pixels?: PixelPool;
 }
 
 /** Undefined when the entry has no usable uri: there is nowhere to answer it. */
@@ -137,7 +140,7 @@ async function prepareSample(
           addBatch,
         );
       }
-      const typed = await toDeclaredType(spec, tensor, bigdl, context.image);
+      const typed = await toDeclaredType(spec, tensor, bigdl, context);
       return checkShape(spec, withBatch(typed, addBatch), addBatch);
     }),
   );
@@ -147,14 +150,15 @@ async function toDeclaredType(
   spec: TensorSpec,
   tensor: Tensor,
   bigdl: boolean,
-  image: ImageOptions,
+  context: DecodeContext,
 ): Promise<Tensor> {
   if (tensor.type === 'BYTES' && spec.datatype === 'BYTES') return tensor;
   let numeric = tensor;
   if (tensor.type === 'BYTES') {
     // A string for a numeric input is an image. BigDL's string column is one sample (the batch
     // dimension is added later); a BYTES tensor of our client or OIP holds one image per row.
-    const pixels = await decodeImages(tensor.data as string[], spec, image, `input "${spec.name}"`);
+    const where = `input "${spec.name}"`;
+    const pixels = await decodeImages(tensor.data as string[], spec, context.image, where, context.pixels);
     numeric = bigdl ? { ...pixels, shape: pixels.shape.slice(1) } : pixels;
   }
   try {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,40 +110,61 @@ describe('worker predictions', () => {
     );
   });
 
-  it('batched, 1000 concurrent predictions are each answered once and correctly', async () => {
-    const queue = await serve('mlp_batched', 'mlp', { maxBatchSize: 32, maxBatchDelayMs: 2 });
-    const inputs = Array.from({ length: 1000 }, (_, i) => seeded(1000 + i, 4));
-    const results = await Promise.all(
-      inputs.map((input) => queue.predict({ input: { data: input, shape: [1, 4] } })),
-    );
-    results.forEach((result, i) => {
-      if (result.kind !== 'tensors') throw new Error(`request ${i} got ${result.kind}`);
-      expectClose(result.outputs['output'], mlpReference(inputs[i] as Float32Array, 1), 1e-6);
-    });
-    const stats = await redis.client().hgetall('cs:mlp_batched:stats');
-    expect(Number(stats['processed'])).toBe(1000);
-    // Dynamic batching really happened: fewer runs than requests.
-    expect(Number(stats['batches'])).toBeLessThan(1000);
-  });
+  // One worker on a machine of several cores runs its model on an inference thread; with a
+  // worker per core the model runs on the worker's main thread and batches reuse input buffers.
+  const MODES = [
+    ['model on an inference thread', '', { modelParallelism: 1 }],
+    ["model on the worker's main thread", '_main', { modelParallelism: availableParallelism() }],
+  ] as const;
 
-  it('batched two-input predictions match session.run within 1e-6 relative', async () => {
-    const queue = await serve('twoio_batched', 'two-io', { maxBatchSize: 16, maxBatchDelayMs: 2 });
-    const pairs = Array.from(
-      { length: 200 },
-      (_, i) => [seeded(i * 2 + 1, 4), seeded(i * 2 + 2, 4)] as const,
-    );
-    const results = await Promise.all(
-      pairs.map(([a, b]) => queue.predict({ a: { data: a, shape: [1, 4] }, b: { data: b, shape: [1, 4] } })),
-    );
-    for (let i = 0; i < pairs.length; i++) {
-      const [a, b] = pairs[i] as readonly [Float32Array, Float32Array];
-      const expected = await direct(join(dir, 'two-io.onnx'), { a, b }, [1, 4]);
-      const result = results[i];
-      if (result?.kind !== 'tensors') throw new Error('expected tensors');
-      expectClose(result.outputs['sum'], expected['sum'] as Float32Array, 1e-6);
-      expectClose(result.outputs['score'], expected['score'] as Float32Array, 1e-6);
-    }
-  });
+  it.each(MODES)(
+    'batched (%s), 1000 concurrent predictions are each answered once and correctly',
+    async (_mode, suffix, mode) => {
+      expect(availableParallelism()).toBeGreaterThan(1);
+      const job = `mlp_batched${suffix}`;
+      const queue = await serve(job, 'mlp', { maxBatchSize: 32, maxBatchDelayMs: 2, ...mode });
+      const inputs = Array.from({ length: 1000 }, (_, i) => seeded(1000 + i, 4));
+      const results = await Promise.all(
+        inputs.map((input) => queue.predict({ input: { data: input, shape: [1, 4] } })),
+      );
+      results.forEach((result, i) => {
+        if (result.kind !== 'tensors') throw new Error(`request ${i} got ${result.kind}`);
+        expectClose(result.outputs['output'], mlpReference(inputs[i] as Float32Array, 1), 1e-6);
+      });
+      const stats = await redis.client().hgetall(`cs:${job}:stats`);
+      expect(Number(stats['processed'])).toBe(1000);
+      // Dynamic batching really happened: fewer runs than requests.
+      expect(Number(stats['batches'])).toBeLessThan(1000);
+    },
+  );
+
+  it.each(MODES)(
+    'batched (%s), two-input predictions match session.run within 1e-6 relative',
+    async (_mode, suffix, mode) => {
+      const queue = await serve(`twoio_batched${suffix}`, 'two-io', {
+        maxBatchSize: 16,
+        maxBatchDelayMs: 2,
+        ...mode,
+      });
+      const pairs = Array.from(
+        { length: 200 },
+        (_, i) => [seeded(i * 2 + 1, 4), seeded(i * 2 + 2, 4)] as const,
+      );
+      const results = await Promise.all(
+        pairs.map(([a, b]) =>
+          queue.predict({ a: { data: a, shape: [1, 4] }, b: { data: b, shape: [1, 4] } }),
+        ),
+      );
+      for (let i = 0; i < pairs.length; i++) {
+        const [a, b] = pairs[i] as readonly [Float32Array, Float32Array];
+        const expected = await direct(join(dir, 'two-io.onnx'), { a, b }, [1, 4]);
+        const result = results[i];
+        if (result?.kind !== 'tensors') throw new Error('expected tensors');
+        expectClose(result.outputs['sum'], expected['sum'] as Float32Array, 1e-6);
+        expectClose(result.outputs['score'], expected['score'] as Float32Array, 1e-6);
+      }
+    },
+  );
 
   it('a client that predicts with no worker gets a clear error at once', async () => {
     const queue = new InputQueue({ redisUrl: redis.url, name: 'nobody_serves_this' });

@@ -184,3 +184,24 @@ describe('refusals', () => {
     expect(codeOf(() => splitBatch(t, [1.5, 1.5]))).toBe('CS_ERR_INTERNAL');
   });
 });
+
+describe('concatBatch into a given buffer', () => {
+  it('writes the stacked values where `into` says, and asks for the right type and length', () => {
+    const scratch = new Float32Array(10).fill(-1);
+    const asked: [string, number][] = [];
+    const out = concatBatch(
+      [
+        { type: 'FP32', shape: [1, 2], data: Float32Array.of(1, 2) },
+        { type: 'FP32', shape: [2, 2], data: Float32Array.of(3, 4, 5, 6) },
+      ],
+      (type, length) => {
+        asked.push([type, length]);
+        return scratch.subarray(0, length);
+      },
+    );
+    expect(asked).toEqual([['FP32', 6]]);
+    expect(out.shape).toEqual([3, 2]);
+    expect((out.data as Float32Array).buffer).toBe(scratch.buffer);
+    expect(Array.from(scratch)).toEqual([1, 2, 3, 4, 5, 6, -1, -1, -1, -1]);
+  });
+});
