@@ -44,7 +44,7 @@ type ModuleFactory = (options: ModuleOptions) => Promise<MozJpegModule>;
 
 const DECODER = '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 
-/** libjpeg's messages during the current decode: any of them sends the image to sharp. */
+/** libjpeg's messages during the current decode; a single one sends the image to sharp. */
 let messages: string[] = [];
 let decoder: Promise<MozJpegModule> | undefined;
 
