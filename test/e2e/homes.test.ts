@@ -46,7 +46,7 @@ describe('homes, Redis ownership and supervisor crashes', { timeout: 180_000 }, 
     redises.push(external);
     const path = await cli.project('ext', config('ext', external.port), model);
     const started = await cli.run(['start', '-c', path, '--timeout', '120', '--json']);
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     expect(JSON.parse(started.stdout)).toMatchObject({ name: 'ext', redisManaged: false });
     expect(started.stderr).toContain('already running, not managed');
     await answer(external.port, 'ext', 4);
@@ -114,7 +114,7 @@ describe('homes, Redis ownership and supervisor crashes', { timeout: 180_000 }, 
     await waitFor(() => !isRunning(identity.pid), { what: 'the supervisor to die' });
 
     const restarted = await cli.run(['start', '-c', path, '--timeout', '120']);
-    expect(restarted.code).toBe(0);
+    expect(restarted.code, restarted.stderr).toBe(0);
     await waitFor(() => old.every((pid) => !isRunning(pid)), { what: 'the old processes to be stopped' });
     const listed = JSON.parse((await cli.run(['list', '--all', '--json'])).stdout) as {
       jobs: { name: string; state: string; lastError: string | null }[];
@@ -159,7 +159,7 @@ describe('homes, Redis ownership and supervisor crashes', { timeout: 180_000 }, 
       `http:\n  interface: 127.0.0.1\n  port: ${httpPort}\n`,
     );
     const started = await cli.run(['start', '-c', path, '--timeout', '120']);
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     expect(started.stdout).toContain(`http://127.0.0.1:${httpPort}`);
     const welcome = await fetch(`http://127.0.0.1:${httpPort}/`);
     expect(await welcome.text()).toContain('welcome to BigDL web serving frontend');

@@ -47,7 +47,7 @@ async function startProject(
   );
   const started = await cli.run(['start', '-c', path, '--timeout', '180']);
   expect(started.stderr).not.toContain('✖');
-  expect(started.code).toBe(0);
+  expect(started.code, started.stderr).toBe(0);
   return path;
 }
 

@@ -56,7 +56,7 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
       cwd: join(cli.root, 'project'),
     });
     expect(started.stderr).toContain('ready');
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     expect(started.stdout).toContain('job serving_stream');
     expect(started.stdout).toContain(`redis://localhost:${port} (started by cluster-serving)`);
     expect(config).toContain('project');
@@ -117,7 +117,7 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
       '120',
       '--json',
     ]);
-    expect(started.code).toBe(0);
+    expect(started.code, started.stderr).toBe(0);
     const job = JSON.parse(started.stdout) as { id: string };
     const before = await cli.recordedPids();
     const state = JSON.parse(

@@ -3,15 +3,24 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { waitFor } from './wait-for.js';
 
+/**
+ * A port that was free a moment ago, below Linux's ephemeral range (32768 and up): the kernel
+ * gives ports from that range to outgoing connections, and with many tests connecting at once
+ * one of them could take a port between this check and the listener that wants it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await bindable(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
