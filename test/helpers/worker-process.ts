@@ -1,8 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { dump } from 'js-yaml';
+import { forkEntry, type ChildMessage, type ForkedProcess } from './child-process.js';
 import { waitFor } from './wait-for.js';
 
 export const WORKER_ENTRY = resolve(import.meta.dirname, '../../dist/worker/main.js');
@@ -15,20 +15,10 @@ export async function writeConfig(values: Record<string, unknown>): Promise<stri
   return path;
 }
 
-export interface WorkerMessage {
-  readonly type: string;
-  readonly state?: string;
-  readonly consumer?: string;
-  readonly code?: string;
-  readonly message?: string;
-}
+export type WorkerMessage = ChildMessage;
 
-export interface WorkerProcess {
-  readonly child: ChildProcess;
-  readonly messages: WorkerMessage[];
+export interface WorkerProcess extends ForkedProcess {
   readonly consumer: string;
-  readonly exited: Promise<number | null>;
-  stderr(): string;
   /** SIGTERM and wait for the exit code. */
   stop(): Promise<number | null>;
   kill(): Promise<void>;
@@ -39,24 +29,12 @@ export async function startWorker(
   configPath: string,
   extraArgs: readonly string[] = [],
 ): Promise<WorkerProcess> {
-  const child = fork(WORKER_ENTRY, ['--config', configPath, ...extraArgs], {
-    // The worker is built JavaScript: it runs as the supervisor runs it, without the test runner's loaders.
-    execArgv: [],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const messages: WorkerMessage[] = [];
-  child.on('message', (m: WorkerMessage) => messages.push(m));
-  const exited = new Promise<number | null>((resolvePromise) =>
-    child.once('exit', (code) => resolvePromise(code)),
-  );
+  const { child, messages, exited, stderr } = forkEntry(WORKER_ENTRY, ['--config', configPath, ...extraArgs]);
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
   const ready = await waitFor(
     () => {
-      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode}: ${stderr}`);
+      if (exitCode !== undefined) throw new Error(`worker exited with ${exitCode}: ${stderr()}`);
       return messages.find((m) => m.type === 'state' && m.state === 'ready');
     },
     { timeoutMs: 30_000, what: 'worker ready' },
@@ -66,7 +44,7 @@ export async function startWorker(
     messages,
     consumer: ready.consumer ?? '',
     exited,
-    stderr: () => stderr,
+    stderr,
     async stop(): Promise<number | null> {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       return exited;

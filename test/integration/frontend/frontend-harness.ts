@@ -1,4 +1,3 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -6,6 +5,7 @@ import { Producer } from '../../../src/client/producer.js';
 import type { HttpOptions } from '../../../src/config/types.js';
 import { ProducerBackend } from '../../../src/frontend/producer-backend.js';
 import { buildServer } from '../../../src/frontend/server.js';
+import { forkEntry, type ForkedProcess } from '../../helpers/child-process.js';
 import { httpOptions } from '../../unit/frontend/fake-backend.js';
 
 export interface RunningFrontend {
@@ -105,31 +105,7 @@ export function expectClose(actual: readonly number[], expected: Float32Array, w
 
 const FRONTEND_ENTRY = resolve(import.meta.dirname, '../../../dist/frontend/main.js');
 
-export interface FrontendMessage {
-  readonly type: string;
-  readonly state?: string;
-  readonly url?: string;
-  readonly code?: string;
-  readonly message?: string;
-}
-
-export interface FrontendProcess {
-  readonly child: ChildProcess;
-  readonly messages: FrontendMessage[];
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-}
-
 /** `node dist/frontend/main.js <args>` with an IPC channel, as the supervisor runs it. */
-export function forkFrontend(args: readonly string[]): FrontendProcess {
-  const child = fork(FRONTEND_ENTRY, [...args], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const messages: FrontendMessage[] = [];
-  child.on('message', (m: FrontendMessage) => messages.push(m));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { child, messages, exited, stderr: () => stderr };
+export function forkFrontend(args: readonly string[]): ForkedProcess {
+  return forkEntry(FRONTEND_ENTRY, args);
 }
