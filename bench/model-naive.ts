@@ -13,6 +13,7 @@ import { serveNaive } from './naive-cluster.js';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
+import { BIGDL_IMAGE_OPTIONS } from '../src/config/image-keys.js';
 import type { ImageOptions } from '../src/config/types.js';
 import sharp from 'sharp';
 import { decodeImage } from '../src/worker/image-input.js';
@@ -20,14 +21,12 @@ import { resizedSize, toPixels, type PixelTensor } from '../src/worker/pixels.js
 
 /** PaddleOCR's classifier preprocessing, as the demo config sets it. */
 export const CLASSIFIER_IMAGE: ImageOptions = {
+  ...BIGDL_IMAGE_OPTIONS,
   resize: { width: 192, height: 48 },
   resizeMode: 'keepAspect',
-  channelOrder: 'bgr',
-  layout: 'chw',
   scale: 1 / 255,
   mean: [0.5, 0.5, 0.5],
   std: [0.5, 0.5, 0.5],
-  padValue: 0,
 };
 
 const SPEC = { name: 'x', datatype: 'FP32' as const, shape: [-1, 3, -1, -1] };

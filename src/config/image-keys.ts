@@ -29,6 +29,18 @@ export const IMAGE_DEFAULTS: ImageDefaults = Object.freeze({
   imagePadValue: 0,
 });
 
+/** The image options of a config that sets no image key: BigDL's preprocessing. */
+export const BIGDL_IMAGE_OPTIONS: ImageOptions = Object.freeze({
+  resize: undefined,
+  resizeMode: IMAGE_DEFAULTS.imageResizeMode,
+  channelOrder: IMAGE_DEFAULTS.imageChannelOrder,
+  layout: IMAGE_DEFAULTS.imageLayout,
+  scale: IMAGE_DEFAULTS.imageScale,
+  mean: IMAGE_DEFAULTS.imageMean,
+  std: IMAGE_DEFAULTS.imageStd,
+  padValue: IMAGE_DEFAULTS.imagePadValue,
+});
+
 function ok<T>(value: T): Parsed<T> {
   return { ok: true, value };
 }
@@ -115,15 +127,15 @@ export type KeyReader = <T>(key: string, parser: ValueParser<T>) => T | undefine
  */
 export function resolveImage(read: KeyReader, resizeDefault: ImageOptions['resize']): ImageOptions {
   const P = IMAGE_PARSERS;
-  const D = IMAGE_DEFAULTS;
+  const D = BIGDL_IMAGE_OPTIONS;
   return {
     resize: read('imageResize', parseImageResize) ?? resizeDefault,
-    resizeMode: read('imageResizeMode', P.imageResizeMode) ?? D.imageResizeMode,
-    channelOrder: read('imageChannelOrder', P.imageChannelOrder) ?? D.imageChannelOrder,
-    layout: read('imageLayout', P.imageLayout) ?? D.imageLayout,
-    scale: read('imageScale', P.imageScale) ?? D.imageScale,
-    mean: read('imageMean', P.imageMean) ?? D.imageMean,
-    std: read('imageStd', P.imageStd) ?? D.imageStd,
-    padValue: read('imagePadValue', P.imagePadValue) ?? D.imagePadValue,
+    resizeMode: read('imageResizeMode', P.imageResizeMode) ?? D.resizeMode,
+    channelOrder: read('imageChannelOrder', P.imageChannelOrder) ?? D.channelOrder,
+    layout: read('imageLayout', P.imageLayout) ?? D.layout,
+    scale: read('imageScale', P.imageScale) ?? D.scale,
+    mean: read('imageMean', P.imageMean) ?? D.mean,
+    std: read('imageStd', P.imageStd) ?? D.std,
+    padValue: read('imagePadValue', P.imagePadValue) ?? D.padValue,
   };
 }

@@ -1,20 +1,12 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { BIGDL_IMAGE_OPTIONS } from '../../../src/config/image-keys.js';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { CsError } from '../../../src/errors/registry.js';
 import type { TensorSpec } from '../../../src/protocol/model-metadata.js';
 import { decodeImage, decodeImages, imageBytes, targetSize } from '../../../src/worker/image-input.js';
 
-const BIGDL: ImageOptions = {
-  resize: undefined,
-  resizeMode: 'stretch',
-  channelOrder: 'bgr',
-  layout: 'chw',
-  scale: 1,
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  padValue: 0,
-};
+const BIGDL: ImageOptions = BIGDL_IMAGE_OPTIONS;
 
 const DYNAMIC: TensorSpec = { name: 'x', datatype: 'FP32', shape: [-1, 3, -1, -1] };
 

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { BIGDL_IMAGE_OPTIONS } from '../../../src/config/image-keys.js';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { resizedSize, toPixels } from '../../../src/worker/pixels.js';
 
-const PLAIN: ImageOptions = {
-  resize: undefined,
-  resizeMode: 'stretch',
-  channelOrder: 'rgb',
-  layout: 'chw',
-  scale: 1,
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  padValue: 0,
-};
+const PLAIN: ImageOptions = { ...BIGDL_IMAGE_OPTIONS, channelOrder: 'rgb' };
 
 /** One channel of a chw tensor of `width`×`height`. */
 function plane(data: Float32Array, k: number, width: number, height: number): number[] {

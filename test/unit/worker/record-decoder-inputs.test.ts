@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { BIGDL_IMAGE_OPTIONS } from '../../../src/config/image-keys.js';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
 import type { ModelMetadata, TensorSpec } from '../../../src/protocol/model-metadata.js';
@@ -7,16 +8,7 @@ import { encodeTensorFrame, TENSOR_SERDE } from '../../../src/protocol/tensor-fr
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { addressOf, decodeRecord, type DecodedRecord } from '../../../src/worker/record-decoder.js';
 
-const IMAGE: ImageOptions = {
-  resize: undefined,
-  resizeMode: 'stretch',
-  channelOrder: 'bgr',
-  layout: 'chw',
-  scale: 1,
-  mean: [0, 0, 0],
-  std: [1, 1, 1],
-  padValue: 0,
-};
+const IMAGE: ImageOptions = BIGDL_IMAGE_OPTIONS;
 
 function model(inputs: TensorSpec[]): ModelMetadata {
   return {
