@@ -27,13 +27,14 @@ interface BatchOutcome {
  * Turns one read of stream entries into answers: decode, run, and one script call with every
  * result hash, reply, acknowledgement, deletion and counter of the batch.
  *
- * Batches overlap: while one runs on the inference thread, the next is read and decoded here,
- * and the previous one's write travels. Runs and writes keep the order of the batches.
+ * The previous batch's write travels while the next batch is read. With the model on an
+ * inference thread, batches also overlap: while one runs there, the next is read and decoded
+ * here. Runs and writes keep the order of the batches.
  */
 export class BatchProcessor {
   /** The previous batch's writes. */
   private writing: Promise<unknown> = Promise.resolve();
-  /** Settles when the batch ahead has run and sent its write: the next one's turn. */
+  /** Settles when the batch ahead has run: the next one's turn. */
   private turn: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly pixels = new PixelPool();
@@ -90,7 +91,7 @@ export class BatchProcessor {
     const decoded = this.decode(addresses, now);
     // Failures are taken up when the batch's turn comes, not while it waits for it.
     decoded.catch(() => undefined);
-    // Wait for the batch ahead to run and send its write, then hold the turn until this one has.
+    // Wait for the batch ahead to run, then hold the turn until this one has run.
     const ahead = this.turn;
     let done = (): void => undefined;
     this.turn = new Promise<void>((resolve) => (done = resolve));
