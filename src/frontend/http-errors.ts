@@ -62,10 +62,20 @@ export function retryAfterSeconds(status: number): number | undefined {
   return status === 503 || status === 429 ? 1 : undefined;
 }
 
-/** Rejects a non-text or empty body of a prediction route with a message saying what was expected. */
-export function bodyText(body: unknown, expected: string): string {
-  if (typeof body !== 'string' || body.trim().length === 0) {
+/** Rejects a missing or blank body of a prediction route with a message saying what was expected. */
+export function bodyBytes(body: unknown, expected: string): Buffer {
+  if (!Buffer.isBuffer(body) || isBlank(body)) {
     throw new CsError('CS_ERR_HTTP_BAD_REQUEST', `the request body is empty; expected ${expected}`);
   }
   return body;
+}
+
+/** bodyBytes, as text. */
+export function bodyText(body: unknown, expected: string): string {
+  return bodyBytes(body, expected).toString('utf8');
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (const c of bytes) if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  return true;
 }

@@ -97,7 +97,9 @@ function decodeInput(input: unknown, index: number): NamedTensor {
   if (count > MAX_ELEMENTS)
     throw new CsError('CS_ERR_INPUT_TOO_LARGE', `${label}: shape ${JSON.stringify(shape)} is too large`);
   const raw = input['data'];
-  if (!Array.isArray(raw)) throw bad(`${label}: "data" must be an array (flat or nested, row-major)`);
+  if (!Array.isArray(raw) && !(raw instanceof Float32Array) && !(raw instanceof Float64Array)) {
+    throw bad(`${label}: "data" must be an array (flat or nested, row-major)`);
+  }
   const data = decodeData(raw, datatype, count, label);
   return { name, type: datatype, shape, data };
 }
@@ -113,15 +115,21 @@ function decodeShape(value: unknown, label: string): number[] {
   return value as number[];
 }
 
+/**
+ * `data` as parsed: JSON arrays, or a typed array where parseInferBody read a flat run of
+ * numbers (the same values JSON.parse gives).
+ */
+type RawData = readonly unknown[] | Float32Array | Float64Array;
+
 /** Walks flat or nested arrays in row-major order, handing each leaf to `put`. */
 function walk(
-  data: readonly unknown[],
+  data: RawData,
   count: number,
   label: string,
   put: (value: unknown, index: number) => void,
 ): void {
   let index = 0;
-  const visit = (list: readonly unknown[]): void => {
+  const visit = (list: RawData): void => {
     for (const item of list) {
       if (Array.isArray(item)) {
         visit(item);
@@ -155,7 +163,8 @@ function shown(value: unknown): string {
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function decodeData(raw: readonly unknown[], type: DataType, count: number, label: string): TensorData {
+function decodeData(raw: RawData, type: DataType, count: number, label: string): TensorData {
+  if (type === 'FP32' && raw instanceof Float32Array && raw.length === count) return raw;
   const at = (index: number): string => `${label}: data[${index}]`;
   if (type === 'BYTES') {
     const out = new Array<string>(count);

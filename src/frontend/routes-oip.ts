@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CsError, reasonOf } from '../errors/registry.js';
 import type { TensorSpec } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
-import { bodyText } from './http-errors.js';
+import { bodyBytes } from './http-errors.js';
+import { parseInferBody } from './infer-body.js';
 import { checkInferInputs, checkOutputFilter } from './model-check.js';
 import { decodeInferRequest } from './oip-request.js';
 import type { RouteContext } from './server.js';
@@ -108,10 +109,10 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
 
   const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let t = performance.now();
-    const text = bodyText(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
+    const bytes = bodyBytes(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseInferBody(bytes);
     } catch (error) {
       throw new CsError('CS_ERR_HTTP_BAD_REQUEST', `the body is not valid JSON: ${reasonOf(error)}`);
     }

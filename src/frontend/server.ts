@@ -78,10 +78,10 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
-  // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as text and
+  // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as bytes and
   // each route parses it (timed), whatever the content type says.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const bucket = http.tokenBucketEnabled
     ? new TokenBucket({

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import { parseInferBody } from '../../../src/frontend/infer-body.js';
+import { decodeInferRequest, type InferRequest } from '../../../src/frontend/oip-request.js';
+
+/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Outcome = { request: InferRequest } | { error: string };
+
+function decode(parse: () => unknown): Outcome {
+  try {
+    return { request: decodeInferRequest(parse()) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The body through parseInferBody and through JSON.parse must decode to the same, bit for bit. */
+function expectSameAsJsonParse(text: string): Outcome {
+  const fast = decode(() => parseInferBody(Buffer.from(text)));
+  const plain = decode(() => JSON.parse(text) as unknown);
+  if ('error' in plain) {
+    expect(fast).toEqual(plain);
+    return fast;
+  }
+  expect('request' in fast, `fast path failed: ${'error' in fast ? fast.error : ''}`).toBe(true);
+  if (!('request' in fast)) return fast;
+  expect(fast.request.id).toBe(plain.request.id);
+  expect(fast.request.outputs).toEqual(plain.request.outputs);
+  expect(fast.request.inputs.length).toBe(plain.request.inputs.length);
+  plain.request.inputs.forEach((want, i) => {
+    const got = fast.request.inputs[i];
+    expect(got?.name).toBe(want.name);
+    expect(got?.type).toBe(want.type);
+    expect(got?.shape).toEqual(want.shape);
+    expect(got?.data.constructor).toBe(want.data.constructor);
+    const a = Array.from(got?.data ?? []);
+    const b = Array.from(want.data);
+    expect(a.length).toBe(b.length);
+    for (let k = 0; k < b.length; k++) {
+      if (!Object.is(a[k], b[k]))
+        expect(`${want.name}[${k}] = ${String(a[k])}`).toBe(`${want.name}[${k}] = ${String(b[k])}`);
+    }
+  });
+  return fast;
+}
+
+/** Numbers written the many ways JSON allows, with the hard cases for float32 and float64. */
+function numberText(next: () => number): string {
+  const pick = next();
+  if (pick < 0.2) return JSON.stringify(Math.fround((next() - 0.5) * 10 ** Math.floor(next() * 20 - 10)));
+  if (pick < 0.35) return JSON.stringify((next() - 0.5) * 10 ** Math.floor(next() * 80 - 40));
+  if (pick < 0.45) return String(Math.floor((next() - 0.5) * 2 ** 31));
+  if (pick < 0.55) {
+    const digits = Array.from({ length: 1 + Math.floor(next() * 30) }, () => Math.floor(next() * 10)).join(
+      '',
+    );
+    return `${next() < 0.5 ? '-' : ''}${digits.replace(/^0+(?=\d)/, '')}.${Math.floor(next() * 1e6)}`;
+  }
+  if (pick < 0.65)
+    return `${Math.floor(next() * 1000)}e${next() < 0.5 ? '-' : '+'}${Math.floor(next() * 50)}`;
+  if (pick < 0.72) return `${(next() * 10).toFixed(Math.floor(next() * 25))}E${Math.floor(next() * 45) - 22}`;
+  if (pick < 0.78) {
+    // A float32 rounding midpoint, exactly or one digit off, written in full (up to 30 digits).
+    const f = Math.fround(next() * 4 - 2);
+    const mid = f + Math.abs(f) * 2 ** -24;
+    const text = mid.toPrecision(25 + Math.floor(next() * 6));
+    return next() < 0.5 ? text : text.replace(/\d(?=e|$)/, (d) => String((Number(d) + 1) % 10));
+  }
+  if (pick < 0.82) return next() < 0.5 ? '-0' : '0';
+  if (pick < 0.86) return `${Math.floor(next() * 10)}e${400 + Math.floor(next() * 10)}`;
+  if (pick < 0.9) return `1e-${300 + Math.floor(next() * 50)}`;
+  return JSON.stringify(next() * 2 - 1);
+}
+
+const SPACES = ['', ' ', '\n', '\t', ' \r\n '];
+
+describe('parseInferBody', () => {
+  it('reads an FP32 tensor into a Float32Array that decodes as-is, equal to JSON.parse + Float32Array', () => {
+    const values = Array.from({ length: 3072 }, (_, i) => Math.fround(Math.sin(i) * 0.5));
+    const text = JSON.stringify({
+      inputs: [{ name: 'image', shape: [1, 3, 32, 32], datatype: 'FP32', data: values }],
+    });
+    const parsed = parseInferBody(Buffer.from(text)) as { inputs: { data: unknown }[] };
+    expect(parsed.inputs[0]?.data).toBeInstanceOf(Float32Array);
+    const outcome = expectSameAsJsonParse(text);
+    expect('request' in outcome && outcome.request.inputs[0]?.data).toEqual(new Float32Array(values));
+  });
+
+  it('gives what JSON.parse gives on 3000 random bodies of every numeric datatype, spacing and number form', () => {
+    const types = ['FP32', 'FP16', 'FP64', 'INT8', 'INT32', 'INT64', 'UINT8', 'UINT64', 'BOOL', 'BYTES'];
+    const next = random(20261128);
+    let typed = 0;
+    for (let round = 0; round < 3000; round++) {
+      const space = (): string => SPACES[Math.floor(next() * SPACES.length)] ?? '';
+      const inputs = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, k) => {
+        const datatype = types[Math.floor(next() * types.length)] ?? 'FP32';
+        const count = Math.floor(next() * 12);
+        const values = Array.from({ length: count }, () => numberText(next));
+        const data = `[${space()}${values.join(`${space()},${space()}`)}${space()}]`;
+        const fields = [
+          `"name":${space()}"in${k}"`,
+          `"shape":[${count}]`,
+          `"datatype":${space()}"${datatype}"`,
+        ];
+        if (next() < 0.1) fields.push(`"data":${data}`);
+        else fields.splice(Math.floor(next() * 4), 0, `"data":${space()}${data}`);
+        return `{${space()}${fields.join(`,${space()}`)}${space()}}`;
+      });
+      const id = next() < 0.3 ? `"id":"r${round}",` : '';
+      const body = `${space()}{${id}"inputs":${space()}[${inputs.join(',')}]${space()}}${space()}`;
+      expectSameAsJsonParse(body);
+      const parsed = parseInferBody(Buffer.from(body)) as { inputs: { data: unknown }[] };
+      typed += parsed.inputs.filter((input) => ArrayBuffer.isView(input.data)).length;
+    }
+    // A good part of the inputs took the typed path (not BOOL, BYTES, or data before datatype).
+    expect(typed).toBeGreaterThan(1000);
+  });
+
+  it('reads float32 rounding midpoints and long mantissas exactly as JSON.parse then Float32Array', () => {
+    const cases: string[] = [
+      '1.000000059604644775390625', // 1 + 2^-24, a float32 midpoint: ties to even, 1
+      '1.0000000596046447753906250001', // just above it: rounds up
+      '1.0000000596046447753906249999', // just below it: rounds down
+      '0.1000000000000000055511151231257827',
+      '3.4028235677973366e38', // just above FLT_MAX's midpoint: Infinity
+      '3.4028235677973362e38',
+      '1e-46',
+      '-1.4e-45',
+      '123456789012345678901234567890',
+    ];
+    // Every float32 rounding midpoint of a few binades, written out exactly (17 to 25 digits):
+    // JSON.parse's double is the midpoint itself, so a double off by one unit rounds the wrong way.
+    for (const base of [8, 128, 1024, 65536]) {
+      for (let k = 0; k < 500; k++) {
+        const f = Math.fround(base * (1 + k / 500));
+        const mid = f + 2 ** (Math.floor(Math.log2(f)) - 24);
+        cases.push(mid.toPrecision(25).replace(/0+$/, ''));
+      }
+    }
+    const text = `{"inputs":[{"name":"x","shape":[${cases.length}],"datatype":"FP32","data":[${cases.join(',')}]}]}`;
+    expectSameAsJsonParse(text);
+  });
+
+  it('leaves to JSON.parse what it cannot vouch for, with the same result or error', () => {
+    const input = (fields: string): string => `{"inputs":[{"name":"x","shape":[2],${fields}}]}`;
+    const bodies = [
+      input('"data":[1,2],"datatype":"FP32"'), // datatype after data
+      input('"datatype":"FP32","data":[[1],[2]]'), // nested
+      input('"datatype":"FP32","data":[1,2],"data":[3,4]'), // repeated data
+      input('"datatype":"FP32","data":[1,2],"data":null'),
+      input('"datatype":"FP32","data":[1,2],"datatype":"INT8"'), // repeated datatype
+      input('"datatype":"FP32","d\\u0061ta":[1,2]'), // escaped key
+      input('"datatype":"FP\\u00332","data":[1,2]'), // escaped value
+      input('"datatype":"BOOL","data":[true,false]'),
+      input('"datatype":"BYTES","data":["a\\"],\\"data\\":[1]","b"]'),
+      input('"datatype":"FP32","data":[1,"2"]'),
+      input('"datatype":"FP32","data":[01,2]'),
+      input('"datatype":"FP32","data":[1.,2]'),
+      input('"datatype":"FP32","data":[.5,2]'),
+      input('"datatype":"FP32","data":[+1,2]'),
+      input('"datatype":"FP32","data":[1e,2]'),
+      input('"datatype":"FP32","data":[NaN,2]'),
+      input('"datatype":"FP32","data":[1,2,]'),
+      input('"datatype":"FP32","data":[1 2]'),
+      input('"datatype":"FP32","data":[1,2'),
+      input('"datatype":"INT8","data":[1,300]'),
+      input('"datatype":"INT64","data":[9007199254740993,1]'),
+      input('"datatype":"FP32","data":[1,2,3]'),
+      input('"datatype":"FP32","data":[1]'),
+      `{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}],"\\u0069nputs":[{"name":"x","shape":[1],"datatype":"FP32","data":null}]}`,
+      `{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}],"inputs":[]}`,
+      `{"id":"\\\\","inputs":[{"name":"é\\"\\\\","shape":[1],"datatype":"FP32","data":[1]}]}`,
+      `{"outputs":[{"name":"y"}],"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]},{"name":"z","shape":[1],"datatype":"FP64","data":[0.1]}]}`,
+      `[{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}]`,
+      `{"parameters":{"inputs":[{"datatype":"FP32","data":[1]}]},"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}`,
+      `{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]`,
+      `{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]} trailing`,
+      `{"inputs":[{"name":"x\u2028","shape":[1],"datatype":"FP32","data":[1]}]}`,
+      `{"inputs":"[{\\"datatype\\":\\"FP32\\",\\"data\\":[1]}]"}`,
+    ];
+    for (const body of bodies) expectSameAsJsonParse(body);
+  });
+});
