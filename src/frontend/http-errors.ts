@@ -70,11 +70,6 @@ export function bodyBytes(body: unknown, expected: string): Buffer {
   return body;
 }
 
-/** bodyBytes, as text. */
-export function bodyText(body: unknown, expected: string): string {
-  return bodyBytes(body, expected).toString('utf8');
-}
-
 function isBlank(bytes: Buffer): boolean {
   for (const c of bytes) if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
   return true;

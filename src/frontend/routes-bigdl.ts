@@ -4,7 +4,7 @@ import { decodeInstances } from '../protocol/json-instances.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import type { Prediction } from './backend.js';
 import { predictionElement, prepareInstance } from './bigdl-predict.js';
-import { bodyText } from './http-errors.js';
+import { bodyBytes } from './http-errors.js';
 import type { RouteContext } from './server.js';
 
 const INSTANCES_EXAMPLE = '{"instances":[{"<input name>": [1.0, 2.0, ...]}]}';
@@ -18,8 +18,8 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
   const { backend } = context;
   app.post('/predict', { onRequest: context.admit }, async (request, reply) => {
     let t = performance.now();
-    const text = bodyText(request.body, INSTANCES_EXAMPLE);
-    const instances: NamedTensor[][] = decodeInstances(text);
+    const bytes = bodyBytes(request.body, INSTANCES_EXAMPLE);
+    const instances: NamedTensor[][] = decodeInstances(bytes);
     t = context.stage('parse', t);
 
     const model = await context.readyModel();

@@ -11,6 +11,8 @@
  *     COO tensor, made dense FP32.
  */
 import { CsError } from '../errors/registry.js';
+import { parseWithArrayReads, type ArrayReadPlan } from './json-array-scan.js';
+import { readNestedRun } from './json-number-run.js';
 import { checkDenseShape, cooToDense } from './sparse.js';
 import type { NamedTensor } from './tensor.js';
 
@@ -36,10 +38,27 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Nested number arrays read from the body's bytes (the same values and shape JSON.parse gives). */
+class NestedNumbers {
+  constructor(
+    readonly shape: number[],
+    readonly data: Float32Array,
+  ) {}
+}
+
+/** An instance's value that is rectangular nested arrays of numbers is read as NestedNumbers. */
+const INSTANCES_PLAN: ArrayReadPlan = {
+  listKey: 'instances',
+  read(bytes, start) {
+    const run = readNestedRun(bytes, start);
+    return run === undefined ? undefined : { value: new NestedNumbers(run.shape, run.data), end: run.end };
+  },
+};
+
 export function decodeInstances(body: string | Buffer): NamedTensor[][] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    parsed = typeof body === 'string' ? JSON.parse(body) : parseWithArrayReads(body, INSTANCES_PLAN);
   } catch (error) {
     fail(
       `body is not valid JSON (${error instanceof Error ? error.message : String(error)}): expected ${EXPECTED_BODY}`,
@@ -99,6 +118,10 @@ function toTensor(where: string, name: string, value: unknown): NamedTensor {
   if (typeof value === 'number') return { name, type: 'FP32', shape: [1], data: Float32Array.of(value) };
   if (typeof value === 'string') return { name, type: 'BYTES', shape: [1], data: [value] };
   if (Array.isArray(value)) return { name, ...denseFromNested(where, value) };
+  if (value instanceof NestedNumbers) {
+    checkDenseShape(value.shape, where);
+    return { name, type: 'FP32', shape: value.shape, data: value.data };
+  }
   if (isPlainObject(value)) return { name, ...denseFromSparse(where, value) };
   return fail(
     `${where}: expected a number, nested arrays of numbers, a string or a sparse tensor ${SPARSE_FORM}, got ${describe(value)}`,

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseInferBody } from '../../../src/frontend/infer-body.js';
 import { decodeInferRequest, type InferRequest } from '../../../src/frontend/oip-request.js';
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { JSON_SPACES, numberText, seededRandom } from '../../helpers/json-numbers.js';
 
 type Outcome = { request: InferRequest } | { error: string };
 
@@ -54,36 +43,6 @@ function expectSameAsJsonParse(text: string): Outcome {
   return fast;
 }
 
-/** Numbers written the many ways JSON allows, with the hard cases for float32 and float64. */
-function numberText(next: () => number): string {
-  const pick = next();
-  if (pick < 0.2) return JSON.stringify(Math.fround((next() - 0.5) * 10 ** Math.floor(next() * 20 - 10)));
-  if (pick < 0.35) return JSON.stringify((next() - 0.5) * 10 ** Math.floor(next() * 80 - 40));
-  if (pick < 0.45) return String(Math.floor((next() - 0.5) * 2 ** 31));
-  if (pick < 0.55) {
-    const digits = Array.from({ length: 1 + Math.floor(next() * 30) }, () => Math.floor(next() * 10)).join(
-      '',
-    );
-    return `${next() < 0.5 ? '-' : ''}${digits.replace(/^0+(?=\d)/, '')}.${Math.floor(next() * 1e6)}`;
-  }
-  if (pick < 0.65)
-    return `${Math.floor(next() * 1000)}e${next() < 0.5 ? '-' : '+'}${Math.floor(next() * 50)}`;
-  if (pick < 0.72) return `${(next() * 10).toFixed(Math.floor(next() * 25))}E${Math.floor(next() * 45) - 22}`;
-  if (pick < 0.78) {
-    // A float32 rounding midpoint, exactly or one digit off, written in full (up to 30 digits).
-    const f = Math.fround(next() * 4 - 2);
-    const mid = f + Math.abs(f) * 2 ** -24;
-    const text = mid.toPrecision(25 + Math.floor(next() * 6));
-    return next() < 0.5 ? text : text.replace(/\d(?=e|$)/, (d) => String((Number(d) + 1) % 10));
-  }
-  if (pick < 0.82) return next() < 0.5 ? '-0' : '0';
-  if (pick < 0.86) return `${Math.floor(next() * 10)}e${400 + Math.floor(next() * 10)}`;
-  if (pick < 0.9) return `1e-${300 + Math.floor(next() * 50)}`;
-  return JSON.stringify(next() * 2 - 1);
-}
-
-const SPACES = ['', ' ', '\n', '\t', ' \r\n '];
-
 describe('parseInferBody', () => {
   it('reads an FP32 tensor into a Float32Array that decodes as-is, equal to JSON.parse + Float32Array', () => {
     const values = Array.from({ length: 3072 }, (_, i) => Math.fround(Math.sin(i) * 0.5));
@@ -98,10 +57,10 @@ describe('parseInferBody', () => {
 
   it('gives what JSON.parse gives on 3000 random bodies of every numeric datatype, spacing and number form', () => {
     const types = ['FP32', 'FP16', 'FP64', 'INT8', 'INT32', 'INT64', 'UINT8', 'UINT64', 'BOOL', 'BYTES'];
-    const next = random(20261128);
+    const next = seededRandom(20261128);
     let typed = 0;
     for (let round = 0; round < 3000; round++) {
-      const space = (): string => SPACES[Math.floor(next() * SPACES.length)] ?? '';
+      const space = (): string => JSON_SPACES[Math.floor(next() * JSON_SPACES.length)] ?? '';
       const inputs = Array.from({ length: 1 + Math.floor(next() * 3) }, (_, k) => {
         const datatype = types[Math.floor(next() * types.length)] ?? 'FP32';
         const count = Math.floor(next() * 12);

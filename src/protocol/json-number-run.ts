@@ -138,3 +138,76 @@ export function readNumberRun(bytes: Uint8Array, start: number, float32: boolean
     while (isSpace(c)) c = bytes[++i];
   }
 }
+
+/** Nested arrays of numbers, read: their shape, their values in row-major order as float32. */
+export interface NestedRun {
+  readonly shape: number[];
+  readonly data: Float32Array;
+  /** Offset of the outermost `]`. */
+  readonly end: number;
+}
+
+const OPEN = 0x5b;
+const MAX_NESTING = 32;
+let nestedScratch = new Float32Array(4096);
+
+/**
+ * Reads nested arrays of numbers whose outermost `[` is at `start`, as float32 values, when
+ * they are rectangular (every array at a depth has the same length, none empty) and at most 32
+ * deep; undefined otherwise, so the caller can leave them to JSON.parse.
+ */
+export function readNestedRun(bytes: Uint8Array, start: number): NestedRun | undefined {
+  let rank = 0;
+  let i = start;
+  while (bytes[i] === OPEN) {
+    if (++rank > MAX_NESTING) return undefined;
+    i++;
+    while (isSpace(bytes[i])) i++;
+  }
+  const shape = new Array<number>(rank).fill(-1);
+  const counts = new Array<number>(rank).fill(0);
+  let filled = 0;
+  let level = 0;
+  i = start + 1;
+  for (;;) {
+    while (isSpace(bytes[i])) i++;
+    if (level < rank - 1) {
+      if (bytes[i] !== OPEN) return undefined;
+      level++;
+      i++;
+      continue;
+    }
+    const run = readNumberRun(bytes, i, true);
+    if (run === undefined || run.values.length === 0) return undefined;
+    if (shape[level] === -1) shape[level] = run.values.length;
+    else if (shape[level] !== run.values.length) return undefined;
+    if (filled + run.values.length > nestedScratch.length) {
+      const grown = new Float32Array(Math.max(nestedScratch.length * 2, filled + run.values.length));
+      grown.set(nestedScratch.subarray(0, filled));
+      nestedScratch = grown;
+    }
+    nestedScratch.set(run.values, filled);
+    filled += run.values.length;
+    i = run.end + 1;
+    // Close arrays upwards until one goes on with a comma.
+    for (;;) {
+      if (level === 0) return { shape, data: nestedScratch.slice(0, filled), end: i - 1 };
+      level--;
+      counts[level] = (counts[level] as number) + 1;
+      while (isSpace(bytes[i])) i++;
+      if (bytes[i] === COMMA) {
+        i++;
+        while (isSpace(bytes[i])) i++;
+        if (bytes[i] !== OPEN) return undefined;
+        level++;
+        i++;
+        break;
+      }
+      if (bytes[i] !== CLOSE) return undefined;
+      if (shape[level] === -1) shape[level] = counts[level] as number;
+      else if (shape[level] !== counts[level]) return undefined;
+      counts[level] = 0;
+      i++;
+    }
+  }
+}
