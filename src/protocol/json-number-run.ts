@@ -44,10 +44,6 @@ function isSpace(c: number | undefined): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB;
 }
 
-function isDigit(c: number | undefined): c is number {
-  return c !== undefined && c >= ZERO && c <= NINE;
-}
-
 /** A run read: the numbers, and the offset of its closing `]`. */
 export interface NumberRun {
   /** Valid until the next read: copy what you keep. */
@@ -72,44 +68,48 @@ export function readNumberRun(bytes: Uint8Array, start: number, float32: boolean
   const maxDigits = float32 ? MAX_FLOAT32_DIGITS : MAX_EXACT_DIGITS;
   let i = start;
   let count = 0;
-  let c = bytes[i];
-  while (isSpace(c)) c = bytes[++i];
+  // A read past the end gives undefined, which every comparison below takes for a non-digit.
+  let c = bytes[i] as number;
+  while (isSpace(c)) c = bytes[++i] as number;
   if (c === CLOSE) return { values: scratch.subarray(0, 0), end: i };
   for (;;) {
     const negative = c === MINUS;
-    if (negative) c = bytes[++i];
+    if (negative) c = bytes[++i] as number;
     const from = i;
     let m = 0;
     let digits = 0;
     let exponent = 0;
-    if (c === ZERO) c = bytes[++i];
-    else if (isDigit(c)) {
+    if (c === ZERO) c = bytes[++i] as number;
+    else if (c > ZERO && c <= NINE) {
       do {
         m = m * 10 + (c - ZERO);
-        digits++;
-        c = bytes[++i];
-      } while (isDigit(c));
+        c = bytes[++i] as number;
+      } while (c >= ZERO && c <= NINE);
+      digits = i - from;
     } else return undefined;
     if (c === DOT) {
-      c = bytes[++i];
-      if (!isDigit(c)) return undefined;
-      do {
+      c = bytes[++i] as number;
+      const fraction = i;
+      if (m === 0) while (c === ZERO) c = bytes[++i] as number; // leading zeros: not significant
+      const significant = i;
+      while (c >= ZERO && c <= NINE) {
         m = m * 10 + (c - ZERO);
-        if (m !== 0) digits++;
-        exponent--;
-        c = bytes[++i];
-      } while (isDigit(c));
+        c = bytes[++i] as number;
+      }
+      if (i === fraction) return undefined;
+      digits += i - significant;
+      exponent = fraction - i;
     }
     if (c === LOWER_E || c === UPPER_E) {
-      c = bytes[++i];
+      c = bytes[++i] as number;
       const negativeExponent = c === MINUS;
-      if (c === MINUS || c === PLUS) c = bytes[++i];
-      if (!isDigit(c)) return undefined;
+      if (c === MINUS || c === PLUS) c = bytes[++i] as number;
+      if (!(c >= ZERO && c <= NINE)) return undefined;
       let e = 0;
       do {
         if (e < 100_000) e = e * 10 + (c - ZERO);
-        c = bytes[++i];
-      } while (isDigit(c));
+        c = bytes[++i] as number;
+      } while (c >= ZERO && c <= NINE);
       exponent += negativeExponent ? -e : e;
     }
     let value: number;
@@ -131,11 +131,11 @@ export function readNumberRun(bytes: Uint8Array, start: number, float32: boolean
       scratch = grown;
     }
     scratch[count++] = negative ? -value : value;
-    while (isSpace(c)) c = bytes[++i];
+    while (isSpace(c)) c = bytes[++i] as number;
     if (c === CLOSE) return { values: scratch.subarray(0, count), end: i };
     if (c !== COMMA) return undefined;
-    c = bytes[++i];
-    while (isSpace(c)) c = bytes[++i];
+    c = bytes[++i] as number;
+    while (isSpace(c)) c = bytes[++i] as number;
   }
 }
 
