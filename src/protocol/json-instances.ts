@@ -39,7 +39,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Nested number arrays read from the body's bytes (the same values and shape JSON.parse gives). */
-class NestedNumbers {
+export class NestedNumbers {
   constructor(
     readonly shape: number[],
     readonly data: Float32Array,
@@ -55,10 +55,15 @@ const INSTANCES_PLAN: ArrayReadPlan = {
   },
 };
 
+/** The body parsed as JSON.parse would, but for values read in place (see INSTANCES_PLAN). */
+export function parseInstancesBody(bytes: Buffer): unknown {
+  return parseWithArrayReads(bytes, INSTANCES_PLAN);
+}
+
 export function decodeInstances(body: string | Buffer): NamedTensor[][] {
   let parsed: unknown;
   try {
-    parsed = typeof body === 'string' ? JSON.parse(body) : parseWithArrayReads(body, INSTANCES_PLAN);
+    parsed = typeof body === 'string' ? JSON.parse(body) : parseInstancesBody(body);
   } catch (error) {
     fail(
       `body is not valid JSON (${error instanceof Error ? error.message : String(error)}): expected ${EXPECTED_BODY}`,

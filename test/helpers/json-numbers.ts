@@ -1,3 +1,5 @@
+import { READ_IN_PLACE_MIN_BYTES } from '../../src/protocol/json-array-scan.js';
+
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failing case can be replayed. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -40,3 +42,11 @@ export function numberText(next: () => number): string {
 
 /** The whitespace JSON allows between tokens, in a few amounts. */
 export const JSON_SPACES: readonly string[] = ['', ' ', '\n', '\t', ' \r\n '];
+
+/**
+ * The body padded with trailing spaces (still the same JSON) up to the size from which
+ * prediction bodies are read in place, so small test bodies take that path too.
+ */
+export function paddedBody(text: string): string {
+  return text.padEnd(READ_IN_PLACE_MIN_BYTES, ' ');
+}
