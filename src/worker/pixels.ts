@@ -50,6 +50,39 @@ function axis(fromSize: number, toSize: number): Axis {
   return { lo, hi, weight };
 }
 
+let rowScratchBuffer = new Float64Array(0);
+
+/** One source row (starting at `base`) blended along x into `rows` from `at`, three channels per pixel. */
+function blendAlongX(
+  raw: Uint8Array,
+  base: number,
+  left: Int32Array,
+  right: Int32Array,
+  weight: Float32Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  rows: Float64Array,
+  at: number,
+): void {
+  let to = at;
+  for (let x = 0; x < left.length; x++) {
+    const l = base + left[x]!;
+    const r = base + right[x]!;
+    const wx = weight[x]!;
+    rows[to] = raw[l + c0]! + (raw[r + c0]! - raw[l + c0]!) * wx;
+    rows[to + 1] = raw[l + c1]! + (raw[r + c1]! - raw[l + c1]!) * wx;
+    rows[to + 2] = raw[l + c2]! + (raw[r + c2]! - raw[l + c2]!) * wx;
+    to += 3;
+  }
+}
+
+/** Room for two rows blended along x, kept between calls (one thread uses it at a time). */
+function rowScratch(length: number): Float64Array {
+  if (rowScratchBuffer.length < length) rowScratchBuffer = new Float64Array(length);
+  return rowScratchBuffer;
+}
+
 /**
  * Interleaved 8-bit pixels of `source` size (RGB or RGBA, or grey when there are fewer than 3
  * channels) resized to `resized` and placed in the top-left of an `out`-sized tensor whose other
@@ -80,42 +113,56 @@ export function toPixels(
   const stride = source.width * channels;
   // Output channel k reads source channel order[k]; a grey image gives the same value to all three.
   const [c0, c1, c2] = channels < 3 ? [0, 0, 0] : options.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  const [mul0, mul1, mul2] = [0, 1, 2].map((k) => options.scale / (options.std[k] ?? 1)) as [
-    number,
-    number,
-    number,
-  ];
-  const [add0, add1, add2] = [0, 1, 2].map((k) => -(options.mean[k] ?? 0) / (options.std[k] ?? 1)) as [
-    number,
-    number,
-    number,
-  ];
+  // Each channel's 8-bit value to its normalised float, worked out once per call.
+  const normalised = new Float32Array(3 * 256);
+  for (let k = 0; k < 3; k++) {
+    const mul = options.scale / (options.std[k] ?? 1);
+    const add = -(options.mean[k] ?? 0) / (options.std[k] ?? 1);
+    for (let v = 0; v < 256; v++) normalised[k * 256 + v] = v * mul + add;
+  }
   const chw = options.layout === 'chw';
   // Where pixel p's channel k goes: p * perPixel + k * perChannel.
   const perPixel = chw ? 1 : 3;
   const perChannel = chw ? W * H : 1;
+  // Separable: each source row a output row blends is first blended along x (once, kept while
+  // the next output row still needs it), then each output row blends its two rows along y. The
+  // arithmetic and its order are those of blending the four pixels one by one.
+  const across = resized.width * 3;
+  const rows = rowScratch(2 * across);
+  let heldTop = -1;
+  let heldBottom = -1;
+  let topAt = 0;
+  let bottomAt = across;
   for (let y = 0; y < resized.height; y++) {
-    const top = ys.lo[y]! * stride;
-    const bottom = ys.hi[y]! * stride;
+    const lo = ys.lo[y]!;
+    const hi = ys.hi[y]!;
+    if (lo !== heldTop) {
+      if (lo === heldBottom) {
+        [topAt, bottomAt] = [bottomAt, topAt];
+        heldBottom = heldTop;
+      } else {
+        blendAlongX(raw, lo * stride, left, right, xs.weight, c0, c1, c2, rows, topAt);
+      }
+      heldTop = lo;
+    }
+    if (hi !== heldBottom) {
+      if (hi === heldTop) rows.copyWithin(bottomAt, topAt, topAt + across);
+      else blendAlongX(raw, hi * stride, left, right, xs.weight, c0, c1, c2, rows, bottomAt);
+      heldBottom = hi;
+    }
+    const top = topAt;
+    const bottom = bottomAt;
     const wy = ys.weight[y]!;
     let to = y * W * perPixel;
-    for (let x = 0; x < resized.width; x++) {
-      const tl = top + left[x]!;
-      const tr = top + right[x]!;
-      const bl = bottom + left[x]!;
-      const br = bottom + right[x]!;
-      const wx = xs.weight[x]!;
-      // Per channel: blend the top and bottom pairs, then the two rows; the values are in
-      // 0..255, so adding one half and truncating rounds to the nearest 8-bit value.
-      let upper = raw[tl + c0]! + (raw[tr + c0]! - raw[tl + c0]!) * wx;
-      let lower = raw[bl + c0]! + (raw[br + c0]! - raw[bl + c0]!) * wx;
-      data[to] = ((upper + (lower - upper) * wy + 0.5) | 0) * mul0 + add0;
-      upper = raw[tl + c1]! + (raw[tr + c1]! - raw[tl + c1]!) * wx;
-      lower = raw[bl + c1]! + (raw[br + c1]! - raw[bl + c1]!) * wx;
-      data[to + perChannel] = ((upper + (lower - upper) * wy + 0.5) | 0) * mul1 + add1;
-      upper = raw[tl + c2]! + (raw[tr + c2]! - raw[tl + c2]!) * wx;
-      lower = raw[bl + c2]! + (raw[br + c2]! - raw[bl + c2]!) * wx;
-      data[to + 2 * perChannel] = ((upper + (lower - upper) * wy + 0.5) | 0) * mul2 + add2;
+    // The values are in 0..255, so adding one half and truncating rounds to the nearest 8-bit value.
+    for (let i = 0; i < across; i += 3) {
+      let upper = rows[top + i]!;
+      data[to] = normalised[(upper + (rows[bottom + i]! - upper) * wy + 0.5) | 0]!;
+      upper = rows[top + i + 1]!;
+      data[to + perChannel] = normalised[256 + ((upper + (rows[bottom + i + 1]! - upper) * wy + 0.5) | 0)]!;
+      upper = rows[top + i + 2]!;
+      data[to + 2 * perChannel] =
+        normalised[512 + ((upper + (rows[bottom + i + 2]! - upper) * wy + 0.5) | 0)]!;
       to += perPixel;
     }
   }

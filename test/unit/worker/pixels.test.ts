@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BIGDL_IMAGE_OPTIONS } from '../../../src/config/image-keys.js';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { resizedSize, toPixels } from '../../../src/worker/pixels.js';
+import { seededRandom } from '../../helpers/json-numbers.js';
 
 const PLAIN: ImageOptions = { ...BIGDL_IMAGE_OPTIONS, channelOrder: 'rgb' };
 
@@ -76,4 +77,66 @@ describe('toPixels', () => {
       expect(Array.from(t.data)).toEqual(expected);
     }
   });
+
+  it('equals blending the four source pixels of each output value one by one, on random images and sizes', () => {
+    const next = seededRandom(48192);
+    const int = (n: number): number => Math.floor(next() * n);
+    for (let round = 0; round < 200; round++) {
+      const channels = [1, 3, 4][int(3)]!;
+      const source = { width: 1 + int(60), height: 1 + int(60) };
+      const resized = { width: 1 + int(60), height: 1 + int(60) };
+      const out = { width: resized.width + int(3), height: resized.height + int(3) };
+      const raw = Uint8Array.from({ length: source.width * source.height * channels }, () => int(256));
+      const options: ImageOptions = {
+        ...PLAIN,
+        channelOrder: next() < 0.5 ? 'rgb' : 'bgr',
+        layout: next() < 0.5 ? 'chw' : 'hwc',
+        scale: 1 / 255,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+        padValue: -3,
+      };
+      const got = toPixels(raw, channels, source, resized, out, options);
+      expect(Array.from(got.data)).toEqual(
+        Array.from(plainPixels(raw, channels, source, resized, out, options)),
+      );
+    }
+  });
 });
+
+/** toPixels written plainly: per output value, blend its four source pixels (OpenCV INTER_LINEAR). */
+function plainPixels(
+  raw: Uint8Array,
+  channels: number,
+  source: { width: number; height: number },
+  resized: { width: number; height: number },
+  out: { width: number; height: number },
+  options: ImageOptions,
+): Float32Array {
+  const data = new Float32Array(3 * out.width * out.height).fill(options.padValue);
+  const position = (i: number, from: number, to: number): [number, number, number] => {
+    const f = Math.max(0, (i + 0.5) * (from / to) - 0.5);
+    const i0 = Math.min(Math.floor(f), from - 1);
+    // toPixels keeps its weights as float32.
+    return [i0, Math.min(i0 + 1, from - 1), i0 === from - 1 ? 0 : Math.fround(f - i0)];
+  };
+  const order = channels < 3 ? [0, 0, 0] : options.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2];
+  for (let y = 0; y < resized.height; y++) {
+    const [y0, y1, wy] = position(y, source.height, resized.height);
+    for (let x = 0; x < resized.width; x++) {
+      const [x0, x1, wx] = position(x, source.width, resized.width);
+      for (let k = 0; k < 3; k++) {
+        const at = (px: number, py: number): number => raw[(py * source.width + px) * channels + order[k]!]!;
+        const upper = at(x0, y0) + (at(x1, y0) - at(x0, y0)) * wx;
+        const lower = at(x0, y1) + (at(x1, y1) - at(x0, y1)) * wx;
+        const value = (upper + (lower - upper) * wy + 0.5) | 0;
+        const index =
+          options.layout === 'chw'
+            ? k * out.width * out.height + y * out.width + x
+            : (y * out.width + x) * 3 + k;
+        data[index] = value * (options.scale / options.std[k]!) - options.mean[k]! / options.std[k]!;
+      }
+    }
+  }
+  return data;
+}
