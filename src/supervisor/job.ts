@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { parseChildMessage, type DrainMessage } from './child-messages.js';
 import type { RequestContext } from './control-server.js';
 import { entryFile } from './home.js';
+import { SERVING_NODE_FLAGS } from './node-flags.js';
 import { describeProcess, exitReason, fatalCode, startTimeoutError } from './job-errors.js';
 import type { JobRecord, JobState, ProcessRecord } from './job-record.js';
 import { ManagedChild, type ChildExit } from './managed-child.js';
@@ -193,7 +194,14 @@ export class Job {
     const { record } = slot;
     const role = record.role === 'worker' ? 'worker' : 'frontend';
     const entry = this.options.entries?.[role] ?? entryFile(role);
-    const args = [entry, '--config', this.options.configPath, '--log-file', record.logFile];
+    const args = [
+      ...SERVING_NODE_FLAGS,
+      entry,
+      '--config',
+      this.options.configPath,
+      '--log-file',
+      record.logFile,
+    ];
     const child = await ManagedChild.spawn({
       command: process.execPath,
       args,

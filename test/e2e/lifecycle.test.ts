@@ -5,6 +5,7 @@ import { CliHarness, exitOf, isRunning } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { expectMlpAnswer, queueFor } from './e2e-support.js';
+import { SERVING_NODE_FLAGS } from '../../src/supervisor/node-flags.js';
 
 let cli: CliHarness;
 let port: number;
@@ -127,6 +128,11 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
     };
     const workerPid = state.jobs.find((j) => j.id === job.id)?.processes[0]?.pid ?? 0;
     expect(isRunning(workerPid)).toBe(true);
+    // Workers run with the serving flags (a larger first old generation, see node-flags.ts).
+    const command = await import('node:fs/promises').then((fs) =>
+      fs.readFile(`/proc/${workerPid}/cmdline`, 'utf8'),
+    );
+    expect(command.split('\0')).toEqual(expect.arrayContaining([...SERVING_NODE_FLAGS]));
     const follow = cli.spawn(['logs', 'phoenix', '--follow']);
     let followed = '';
     follow.stdout?.setEncoding('utf8').on('data', (chunk: string) => (followed += chunk));

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { SERVING_NODE_FLAGS } from '../../src/supervisor/node-flags.js';
 
 /** What a forked process reports over IPC: its state, a fatal error, the url it listens on. */
 export interface ChildMessage {
@@ -18,12 +19,12 @@ export interface ForkedProcess {
 }
 
 /**
- * `node <entry> <args>` with an IPC channel and no test-runner loaders, as the supervisor runs
- * built JavaScript; collects its messages and stderr.
+ * `node <entry> <args>` with an IPC channel, the supervisor's Node.js flags and no test-runner
+ * loaders, as the supervisor runs built JavaScript; collects its messages and stderr.
  */
 export function forkEntry(entry: string, args: readonly string[]): ForkedProcess {
   const child = fork(entry, [...args], {
-    execArgv: [],
+    execArgv: [...SERVING_NODE_FLAGS],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { ...process.env, CLUSTER_SERVING_LOG_LEVEL: 'warn' },
   });
