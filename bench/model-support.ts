@@ -18,6 +18,8 @@ export function load(
   bodies: readonly string[],
   seconds: number,
 ): Promise<LoadResult> {
+  // Progress on stderr, so a run that stops early shows where.
+  process.stderr.write(`bench:model: ${label}\n`);
   return new Promise((done, fail) => {
     const latencies: number[] = [];
     let failed = 0;

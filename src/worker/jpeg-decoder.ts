@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import mozjpegFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 
 /** Beyond this many pixels libvips's native decoder wins over WebAssembly despite its set-up cost. */
 export const FAST_JPEG_MAX_PIXELS = 65_536;
@@ -42,8 +43,6 @@ interface WasmApi {
 
 type ModuleFactory = (options: ModuleOptions) => Promise<MozJpegModule>;
 
-const DECODER = '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
-
 /** libjpeg's messages during the current decode; a single one sends the image to sharp. */
 let messages: string[] = [];
 let decoder: Promise<MozJpegModule> | undefined;
@@ -52,7 +51,8 @@ function load(): Promise<MozJpegModule> {
   decoder ??= (async () => {
     const require = createRequire(import.meta.url);
     const bytes = await readFile(require.resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm'));
-    const { default: factory } = (await import(DECODER)) as { default: ModuleFactory };
+    // The package's types describe browser globals; this is the part used here.
+    const factory = mozjpegFactory as unknown as ModuleFactory;
     // Compiled and instantiated synchronously, once: an asynchronous compile does not keep
     // Node's event loop alive, so a process with nothing else pending would exit under it.
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
