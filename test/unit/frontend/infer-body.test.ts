@@ -33,8 +33,8 @@ function expectSameAsJsonParse(body: string): Outcome {
     expect(got?.type).toBe(want.type);
     expect(got?.shape).toEqual(want.shape);
     expect(got?.data.constructor).toBe(want.data.constructor);
-    const a = Array.from(got?.data ?? []);
-    const b = Array.from(want.data);
+    const a = Array.from((got?.data ?? []) as ArrayLike<unknown>);
+    const b = Array.from(want.data as ArrayLike<unknown>);
     expect(a.length).toBe(b.length);
     for (let k = 0; k < b.length; k++) {
       if (!Object.is(a[k], b[k]))

@@ -30,8 +30,8 @@ function expectSameAsJsonParse(body: string): Outcome {
     const got = fast.instances[i] ?? [];
     expect(got.map((t) => [t.name, t.type, t.shape])).toEqual(tensors.map((t) => [t.name, t.type, t.shape]));
     tensors.forEach((want, k) => {
-      const a = Array.from(got[k]?.data ?? []);
-      const b = Array.from(want.data);
+      const a = Array.from((got[k]?.data ?? []) as ArrayLike<unknown>);
+      const b = Array.from(want.data as ArrayLike<unknown>);
       expect(a.length).toBe(b.length);
       for (let j = 0; j < b.length; j++) {
         if (!Object.is(a[j], b[j]))
