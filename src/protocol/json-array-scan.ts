@@ -14,6 +14,8 @@
  * so results and error messages are always JSON.parse's own.
  */
 
+import { isJsonSpace, JSON_BYTE } from './json-bytes.js';
+
 export interface ArrayReadPlan {
   /** The top-level key of the list of objects. */
   readonly listKey: string;
@@ -83,18 +85,14 @@ interface PlacedRead extends ArrayRead {
   readonly noted: string | undefined;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-
-function isSpace(c: number | undefined): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
+const { quote: QUOTE, backslash: BACKSLASH, colon: COLON, comma: COMMA } = JSON_BYTE;
+const {
+  openArray: OPEN_ARRAY,
+  closeArray: CLOSE_ARRAY,
+  openObject: OPEN_OBJECT,
+  closeObject: CLOSE_OBJECT,
+} = JSON_BYTE;
+const isSpace = isJsonSpace;
 
 /**
  * The reads of the list's objects; undefined when the body repeats a key the result depends

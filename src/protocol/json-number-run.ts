@@ -18,6 +18,8 @@
  * - Anything else (longer mantissas, larger exponents) is read by Number().
  */
 
+import { isJsonSpace, JSON_BYTE } from './json-bytes.js';
+
 /** 10^0 … 10^22, each exact in a double. */
 const EXACT_POWERS: readonly number[] = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 const MAX_EXACT_POWER = 22;
@@ -26,23 +28,9 @@ const MAX_FLOAT32_DIGITS = 25;
 const BAND_LOW = 1 - 2 ** -48;
 const BAND_HIGH = 1 + 2 ** -48;
 
-const SPACE = 0x20;
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const COMMA = 0x2c;
-const MINUS = 0x2d;
-const PLUS = 0x2b;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const UPPER_E = 0x45;
-const CLOSE = 0x5d;
-const LOWER_E = 0x65;
-
-function isSpace(c: number | undefined): boolean {
-  return c === SPACE || c === LF || c === CR || c === TAB;
-}
+const { comma: COMMA, minus: MINUS, plus: PLUS, dot: DOT, zero: ZERO, nine: NINE } = JSON_BYTE;
+const { upperE: UPPER_E, lowerE: LOWER_E, closeArray: CLOSE, openArray: OPEN } = JSON_BYTE;
+const isSpace = isJsonSpace;
 
 /** A run read: the numbers, and the offset of its closing `]`. */
 export interface NumberRun {
@@ -147,7 +135,6 @@ export interface NestedRun {
   readonly end: number;
 }
 
-const OPEN = 0x5b;
 const MAX_NESTING = 32;
 let nestedScratch = new Float32Array(4096);
 
