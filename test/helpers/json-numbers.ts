@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import { READ_IN_PLACE_MIN_BYTES } from '../../src/protocol/json-array-scan.js';
+import type { TensorData } from '../../src/protocol/tensor.js';
 
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a failing case can be replayed. */
 export function seededRandom(seed: number): () => number {
@@ -49,4 +51,13 @@ export const JSON_SPACES: readonly string[] = ['', ' ', '\n', '\t', ' \r\n '];
  */
 export function paddedBody(text: string): string {
   return text.padEnd(READ_IN_PLACE_MIN_BYTES, ' ');
+}
+
+/** Tensor data equal element by element as Object.is sees them (so -0 and NaN count), naming the first difference. */
+export function expectSameElements(got: TensorData | undefined, want: TensorData, name: string): void {
+  const a = Array.from((got ?? []) as ArrayLike<unknown>);
+  const b = Array.from(want as ArrayLike<unknown>);
+  expect(a.length, `${name}: element count`).toBe(b.length);
+  const at = b.findIndex((v, k) => !Object.is(a[k], v));
+  if (at >= 0) expect(`${name}[${at}] = ${String(a[at])}`).toBe(`${name}[${at}] = ${String(b[at])}`);
 }

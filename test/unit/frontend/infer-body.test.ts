@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseInferBody } from '../../../src/frontend/infer-body.js';
 import { decodeInferRequest, type InferRequest } from '../../../src/frontend/oip-request.js';
-import { JSON_SPACES, numberText, paddedBody, seededRandom } from '../../helpers/json-numbers.js';
+import {
+  expectSameElements,
+  JSON_SPACES,
+  numberText,
+  paddedBody,
+  seededRandom,
+} from '../../helpers/json-numbers.js';
 
 type Outcome = { request: InferRequest } | { error: string };
 
@@ -33,13 +39,7 @@ function expectSameAsJsonParse(body: string): Outcome {
     expect(got?.type).toBe(want.type);
     expect(got?.shape).toEqual(want.shape);
     expect(got?.data.constructor).toBe(want.data.constructor);
-    const a = Array.from((got?.data ?? []) as ArrayLike<unknown>);
-    const b = Array.from(want.data as ArrayLike<unknown>);
-    expect(a.length).toBe(b.length);
-    for (let k = 0; k < b.length; k++) {
-      if (!Object.is(a[k], b[k]))
-        expect(`${want.name}[${k}] = ${String(a[k])}`).toBe(`${want.name}[${k}] = ${String(b[k])}`);
-    }
+    expectSameElements(got?.data, want.data, want.name);
   });
   return fast;
 }

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeInstances, NestedNumbers, parseInstancesBody } from '../../../src/protocol/json-instances.js';
 import { readNestedRun } from '../../../src/protocol/json-number-run.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
-import { JSON_SPACES, numberText, paddedBody, seededRandom } from '../../helpers/json-numbers.js';
+import {
+  expectSameElements,
+  JSON_SPACES,
+  numberText,
+  paddedBody,
+  seededRandom,
+} from '../../helpers/json-numbers.js';
 
 type Outcome = { instances: NamedTensor[][] } | { error: string };
 
@@ -29,15 +35,7 @@ function expectSameAsJsonParse(body: string): Outcome {
   plain.instances.forEach((tensors, i) => {
     const got = fast.instances[i] ?? [];
     expect(got.map((t) => [t.name, t.type, t.shape])).toEqual(tensors.map((t) => [t.name, t.type, t.shape]));
-    tensors.forEach((want, k) => {
-      const a = Array.from((got[k]?.data ?? []) as ArrayLike<unknown>);
-      const b = Array.from(want.data as ArrayLike<unknown>);
-      expect(a.length).toBe(b.length);
-      for (let j = 0; j < b.length; j++) {
-        if (!Object.is(a[j], b[j]))
-          expect(`${want.name}[${j}] = ${String(a[j])}`).toBe(`${want.name}[${j}] = ${String(b[j])}`);
-      }
-    });
+    tensors.forEach((want, k) => expectSameElements(got[k]?.data, want.data, want.name));
   });
   return fast;
 }
