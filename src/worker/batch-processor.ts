@@ -29,7 +29,8 @@ interface BatchOutcome {
  *
  * The previous batch's write travels while the next batch is read. With the model on an
  * inference thread, batches also overlap: while one runs there, the next is read and decoded
- * here. Runs and writes keep the order of the batches.
+ * here and its runs wait in the thread's queue, so the thread goes from one batch to the next
+ * without waiting for this thread. Runs and writes keep the order of the batches.
  */
 export class BatchProcessor {
   /** The previous batch's writes. */
@@ -103,7 +104,10 @@ export class BatchProcessor {
     }
   }
 
-  /** Runs the batch, hands the turn on (`ran`), then writes its answers after the batch ahead's. */
+  /**
+   * Runs the batch, hands the turn on (`ran`: once its runs are queued on a model that queues
+   * them, else once they are over), then writes its answers after the batch ahead's.
+   */
   private async runAndWrite(
     entries: readonly StreamEntry[],
     addresses: readonly RecordAddress[],
@@ -115,7 +119,7 @@ export class BatchProcessor {
     let outcome: BatchOutcome;
     try {
       const records = await decoded;
-      outcome = await this.answer(records);
+      outcome = await this.answer(records, ran);
       // Their runs are over: image buffers go back for the next batches.
       for (const record of records)
         if (record.ok) for (const input of record.inputs) this.pixels.give(input.data);
@@ -171,8 +175,8 @@ export class BatchProcessor {
     return Promise.all(addresses.map((address) => decodeRecord(address, context)));
   }
 
-  /** Runs the ready records; the others are answered with their reason. */
-  private async answer(records: readonly DecodedRecord[]): Promise<BatchOutcome> {
+  /** Runs the ready records (`submitted` once their runs are asked for); the others are answered with their reason. */
+  private async answer(records: readonly DecodedRecord[], submitted: () => void): Promise<BatchOutcome> {
     const { config, model } = this;
     const answers: Answer[] = [];
     const ready: ReadyRecord[] = [];
@@ -180,7 +184,7 @@ export class BatchProcessor {
       if (record.ok) ready.push(record);
       else answers.push({ address: record, ok: false, code: record.code, message: record.message });
     }
-    const report = await runRecords(model, ready, config.maxBatchSize);
+    const report = await runRecords(model, ready, config.maxBatchSize, submitted);
     for (const record of ready) {
       const result = report.outcomes.get(record);
       if (result === undefined) continue;

@@ -26,6 +26,8 @@ export async function runRecords(
   model: Model,
   records: readonly ReadyRecord[],
   maxBatchSize: number,
+  /** Told once every run of these records has been asked for (see Model.queuesRuns). */
+  submitted: () => void = () => undefined,
 ): Promise<RunReport> {
   const outcomes = new Map<ReadyRecord, RunOutcome>();
   const runSizes: number[] = [];
@@ -58,10 +60,10 @@ export async function runRecords(
                 inputBuffer === undefined ? undefined : (type, length) => inputBuffer(i, type, length),
               ),
             );
-      const started = performance.now();
       // A group of several was stacked into new tensors here; a single record's may share memory.
-      const outputs = await model.run(inputs, group.length > 1);
-      computeMs += performance.now() - started;
+      const run = await model.run(inputs, group.length > 1);
+      const outputs = run.outputs;
+      computeMs += run.computeMs;
       runSizes.push(group.reduce((n, r) => n + r.rows, 0));
       if (group.length === 1) {
         outcomes.set(group[0] as ReadyRecord, { ok: true, outputs });
@@ -95,6 +97,16 @@ export async function runRecords(
     }
   };
 
-  for (const group of runs) await runGroup(group);
+  if (model.queuesRuns === true) {
+    // Every run is asked for at once; the model does them in order, and the batch behind may
+    // queue its runs right after these instead of waiting for them to finish.
+    const all = Promise.all(runs.map(runGroup));
+    submitted();
+    await all;
+  } else {
+    // One at a time: a model in this thread writes stacked batches into buffers it reuses.
+    for (const group of runs) await runGroup(group);
+    submitted();
+  }
   return { outcomes, runSizes, computeMs };
 }

@@ -18,6 +18,8 @@ const port = parentPort;
 if (port === null) throw new Error('inference-thread.js runs as a worker thread');
 
 let session: ModelSession | undefined;
+/** Runs one after another in the order asked, each timed from its own start. */
+let runs: Promise<void> = Promise.resolve();
 
 function failure(id: number, error: unknown): InferenceReply {
   return {
@@ -43,9 +45,13 @@ port.on('message', (request: InferenceRequest) => {
       port.postMessage(failure(request.id, new CsError('CS_ERR_INTERNAL', 'no model is loaded')));
       return;
     }
-    loaded.run(request.inputs).then(
-      (outputs) => port.postMessage({ type: 'ran', id: request.id, outputs } satisfies InferenceReply),
-      (error: unknown) => port.postMessage(failure(request.id, error)),
+    const { id, inputs } = request;
+    runs = runs.then(() =>
+      loaded.run(inputs).then(
+        ({ outputs, computeMs }) =>
+          port.postMessage({ type: 'ran', id, outputs, computeMs } satisfies InferenceReply),
+        (error: unknown) => port.postMessage(failure(id, error)),
+      ),
     );
   } else {
     const released = session?.release() ?? Promise.resolve();

@@ -9,20 +9,22 @@ import { CsError, type ErrorCode } from '../errors/registry.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import type { InferenceRequest } from './inference-thread.js';
-import type { LoadOptions, Model } from './model-session.js';
+import type { LoadOptions, Model, ModelRun } from './model-session.js';
 
 export type InferenceReply =
   | { readonly type: 'loaded'; readonly metadata: ModelMetadata }
-  | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[] }
+  | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[]; readonly computeMs: number }
   | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'released' };
 
 interface Waiting {
-  readonly resolve: (outputs: NamedTensor[]) => void;
+  readonly resolve: (run: ModelRun) => void;
   readonly reject: (error: Error) => void;
 }
 
 export class ModelRunner implements Model {
+  /** The thread takes runs from its message queue in order: the next batch can wait there. */
+  readonly queuesRuns = true;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 0;
   private lost: string | undefined;
@@ -75,12 +77,12 @@ export class ModelRunner implements Model {
     return new ModelRunner(thread, metadata, onLost);
   }
 
-  run(inputs: readonly Tensor[], handOver = false): Promise<NamedTensor[]> {
+  run(inputs: readonly Tensor[], handOver = false): Promise<ModelRun> {
     if (this.lost !== undefined) {
       return Promise.reject(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${this.lost}`));
     }
     const id = this.nextId++;
-    return new Promise<NamedTensor[]>((resolve, reject) => {
+    return new Promise<ModelRun>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       const request: InferenceRequest = { type: 'run', id, inputs };
       this.thread.postMessage(request, handOver ? movable(inputs) : []);
@@ -105,7 +107,7 @@ export class ModelRunner implements Model {
     const waiting = this.waiting.get(reply.id);
     if (waiting === undefined) return;
     this.waiting.delete(reply.id);
-    if (reply.type === 'ran') waiting.resolve(reply.outputs);
+    if (reply.type === 'ran') waiting.resolve({ outputs: reply.outputs, computeMs: reply.computeMs });
     else waiting.reject(new CsError(reply.code, reply.message));
   }
 }

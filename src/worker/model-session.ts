@@ -21,6 +21,12 @@ export interface LoadOptions {
   readonly maxQueueLength: number;
 }
 
+/** A run's outputs, and how long the session took (not counting a wait in a queue). */
+export interface ModelRun {
+  readonly outputs: NamedTensor[];
+  readonly computeMs: number;
+}
+
 /** What the worker needs of a model: its declared inputs and outputs and a run. */
 export interface Model {
   readonly metadata: ModelMetadata;
@@ -29,7 +35,13 @@ export interface Model {
    * the inputs' memory for this run alone and will not touch it again, so it may be moved
    * rather than copied.
    */
-  run(inputs: readonly Tensor[], handOver?: boolean): Promise<NamedTensor[]>;
+  run(inputs: readonly Tensor[], handOver?: boolean): Promise<ModelRun>;
+  /**
+   * Runs are done one after another, in the order they were asked for, away from the caller's
+   * thread: the caller may ask for the next run before this one is over, so the model does not
+   * wait for the caller between runs.
+   */
+  readonly queuesRuns?: boolean;
   release(): Promise<void>;
   /**
    * Where a stacked batch for input `index` may be written, when the model lets go of its
@@ -95,7 +107,7 @@ export class ModelSession implements Model {
   }
 
   /** One session.run; `inputs` are in the order of metadata.inputs. */
-  async run(inputs: readonly Tensor[]): Promise<NamedTensor[]> {
+  async run(inputs: readonly Tensor[]): Promise<ModelRun> {
     const feeds: Record<string, ort.Tensor> = {};
     this.metadata.inputs.forEach((spec, i) => {
       const t = inputs[i];
@@ -106,14 +118,22 @@ export class ModelSession implements Model {
         [...t.shape],
       );
     });
+    const started = performance.now();
     const results = await this.session.run(feeds);
-    return this.metadata.outputs.map((spec) => {
+    const computeMs = performance.now() - started;
+    const outputs: NamedTensor[] = this.metadata.outputs.map((spec) => {
       const value = results[spec.name];
       if (value === undefined)
         throw new CsError('CS_ERR_INFERENCE_FAILED', `the model gave no output "${spec.name}"`);
       const type = dataTypeFromOnnx(value.type) ?? spec.datatype;
-      return { name: spec.name, type, shape: [...value.dims], data: value.data as Tensor['data'] };
+      return {
+        name: spec.name,
+        type,
+        shape: [...value.dims],
+        data: value.data as Tensor['data'],
+      } as NamedTensor;
     });
+    return { outputs, computeMs };
   }
 
   inputBuffer(index: number, type: Exclude<DataType, 'BYTES'>, length: number): NumericArray {

@@ -30,7 +30,7 @@ export interface WorkerOptions {
 const READ_BLOCK_MS = 500;
 const DRAIN_READ_BLOCK_MS = 100;
 const RECLAIM_EVERY_BEATS = 2;
-/** Batches a threaded worker holds at once: one running, one read and decoded, waiting its turn. */
+/** Batches a threaded worker holds at once: one running, one read and decoded, queued behind it. */
 const BATCHES_IN_HAND = 2;
 
 export class Worker {
