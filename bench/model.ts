@@ -94,10 +94,15 @@ async function raw(processes: number): Promise<Figures> {
       }),
     );
   }
+  // A child that exits first fails the run with its exit code (else nothing here would be left
+  // to wait on, and this process would end without a word).
   const message = (child: ChildProcess, type: string): Promise<{ latencies?: number[] }> =>
-    new Promise((done) =>
-      child.on('message', (m: { type: string; latencies?: number[] }) => m.type === type && done(m)),
-    );
+    new Promise((done, fail) => {
+      child.on('message', (m: { type: string; latencies?: number[] }) => m.type === type && done(m));
+      child.once('exit', (code, signal) =>
+        fail(new Error(`a raw session.run process exited (${signal ?? code}) before it sent "${type}"`)),
+      );
+    });
   await Promise.all(children.map((c) => message(c, 'ready')));
   const finished = children.map((c) => message(c, 'done'));
   for (const c of children) c.send('go');
