@@ -54,7 +54,8 @@ port.on('message', (request: InferenceRequest) => {
       ),
     );
   } else {
-    const released = session?.release() ?? Promise.resolve();
+    // After the runs already asked for.
+    const released = runs.then(() => session?.release());
     void released.finally(() => port.postMessage({ type: 'released' } satisfies InferenceReply));
   }
 });
