@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 // the result prefix, which is also the frontend's redisOutputQueue default.
 import { resultPrefix } from '../redis/keys.js';
 import { IMAGE_DEFAULTS, type ImageDefaults } from './image-keys.js';
+import type { CpuAffinity } from '../placement/cpu-plan.js';
 import type { HttpOptions, ImageOptions, PostProcessing } from './types.js';
 
 /**
@@ -33,6 +34,8 @@ export interface ConfigDefaults extends ImageDefaults {
   readonly maxQueueLength: number;
   readonly resultTtlSeconds: number;
   readonly maxDeliveries: number;
+  /** auto: keep the plumbing off the CPUs the inference threads need (src/placement/cpu-plan.ts). */
+  readonly cpuAffinity: CpuAffinity;
   /**
    * What an `http:` section gives for keys it leaves out, before inheritance: inside a
    * config the frontend takes redisUrl and jobName (as redisInputQueue, with the matching
@@ -67,6 +70,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   // abandoned result does not hold Redis memory for long.
   resultTtlSeconds: 600,
   maxDeliveries: 3,
+  cpuAffinity: 'auto',
   http: Object.freeze({
     interface: '0.0.0.0',
     port: 10020,

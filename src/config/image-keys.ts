@@ -1,5 +1,5 @@
 import type { ImageOptions } from './types.js';
-import { parseImageResize, type Parsed, type ValueParser } from './value-parsers.js';
+import { choice, parseImageResize, type Parsed, type ValueParser } from './value-parsers.js';
 
 /**
  * The image preprocessing keys. BigDL had only `imageResize` and always produced BGR, float
@@ -47,15 +47,6 @@ function ok<T>(value: T): Parsed<T> {
 
 function fail<T>(expected: string): Parsed<T> {
   return { ok: false, expected };
-}
-
-function choice<T extends string>(values: readonly T[]): ValueParser<T> {
-  const expected = `one of ${values.join(', ')}`;
-  return (value) => {
-    if (typeof value !== 'string') return fail(expected);
-    const found = values.find((v) => v.toLowerCase() === value.trim().toLowerCase());
-    return found === undefined ? fail(expected) : ok(found);
-  };
 }
 
 /** A finite number, or a fraction `a/b` (so `1/255` can be written as such). */

@@ -1,5 +1,6 @@
 import { JOB_NAME_PATTERN } from '../redis/keys.js';
 import {
+  choice,
   integerIn,
   parseBoolean,
   parseImageResize,
@@ -31,6 +32,7 @@ export const TOP_LEVEL_PARSERS = {
   coreNumberPerMachine: integerIn(1, 1024),
   modelParallelism: integerIn(1, 1024),
   threadPerModel: integerIn(1, 1024),
+  cpuAffinity: choice(['auto', 'off'] as const),
   redisUrl: parseRedisUrl,
   redisMaxmemory: sizeIn(1024 * 1024, 1024 * GIB),
   redisTimeout: integerIn(1, 600_000),
@@ -84,6 +86,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'maxQueueLength',
   'resultTtlSeconds',
   'maxDeliveries',
+  'cpuAffinity',
   ...IMAGE_KEYS,
   'http',
 ];

@@ -108,6 +108,7 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
     resultTtlSeconds:
       readEntry(found, 'resultTtlSeconds', P.resultTtlSeconds, problems) ?? DEFAULTS.resultTtlSeconds,
     maxDeliveries: readEntry(found, 'maxDeliveries', P.maxDeliveries, problems) ?? DEFAULTS.maxDeliveries,
+    cpuAffinity: readEntry(found, 'cpuAffinity', P.cpuAffinity, problems) ?? DEFAULTS.cpuAffinity,
   };
   warnIgnoredBigDlKeys(found, warnings);
 

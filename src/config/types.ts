@@ -1,3 +1,5 @@
+import type { CpuAffinity } from '../placement/cpu-plan.js';
+
 /** The HTTP frontend options (DESIGN.md section 5); same names as flags of `cluster-serving http`. */
 export interface HttpOptions {
   readonly interface: string;
@@ -70,6 +72,8 @@ export interface ServingConfig {
   readonly maxQueueLength: number;
   readonly resultTtlSeconds: number;
   readonly maxDeliveries: number;
+  /** auto: a job whose inference threads leave CPUs spare keeps its other processes on those. */
+  readonly cpuAffinity: CpuAffinity;
   /** Present when config.yaml has an `http:` section. */
   readonly http: HttpOptions | undefined;
 }

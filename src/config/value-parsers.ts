@@ -55,6 +55,16 @@ export const parseBoolean: ValueParser<boolean> = (value) => {
   return word === undefined ? fail('true or false') : ok(word);
 };
 
+/** One of `values`, matched case-insensitively, returned as spelled there. */
+export function choice<T extends string>(values: readonly T[]): ValueParser<T> {
+  const expected = `one of ${values.join(', ')}`;
+  return (value) => {
+    if (typeof value !== 'string') return fail(expected);
+    const found = values.find((v) => v.toLowerCase() === value.trim().toLowerCase());
+    return found === undefined ? fail(expected) : ok(found);
+  };
+}
+
 export function textMatching(pattern: RegExp, expected: string): ValueParser<string> {
   return (value) => {
     const text = scalarText(value);

@@ -6,6 +6,7 @@ import { Producer } from '../client/producer.js';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createFrontendMetrics } from '../metrics/frontend-metrics.js';
+import { describePlacement, placeThisProcess } from '../placement/affinity.js';
 import {
   parseFrontendArgv,
   resolveFrontendSettings,
@@ -107,6 +108,14 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   const job = http.redisInputQueue;
   const logger = bootLogger.child({ component: 'frontend', job });
   for (const warning of settings.warnings) logger.warn(warning);
+
+  if (cluster.isPrimary && settings.placement !== undefined) {
+    // Its processes (node:cluster's too, which inherit it) stay off the job's inference CPUs.
+    const placement = placeThisProcess(settings.placement);
+    if (placement?.pinned === true) logger.info(describePlacement(placement), 'kept off the inference CPUs');
+    else if (placement !== undefined)
+      logger.warn(describePlacement(placement), 'cpuAffinity auto: CPUs left as they were');
+  }
 
   if (http.processes > 1 && cluster.isPrimary) return runFrontendCluster(http.processes, logger, tellParent);
 

@@ -1,6 +1,7 @@
 import { resolveHttpOptions } from '../config/http-options.js';
 import { loadConfig } from '../config/load.js';
 import type { HttpOptions } from '../config/types.js';
+import type { PlacementSettings } from '../placement/cpu-plan.js';
 import { CsError } from '../errors/registry.js';
 
 /** How `runFrontend` is called (the CLI's `cluster-serving http` and the supervisor). */
@@ -18,6 +19,8 @@ export interface FrontendSettings {
   readonly maxQueueLength: number | undefined;
   readonly redisTimeoutMs: number | undefined;
   readonly caFile: string | undefined;
+  /** The job's worker counts and cpuAffinity, when the options come from its config.yaml. */
+  readonly placement: PlacementSettings | undefined;
   readonly warnings: readonly string[];
 }
 
@@ -70,6 +73,7 @@ function settings(
     maxQueueLength: config?.maxQueueLength,
     redisTimeoutMs: config?.redisTimeout,
     caFile: config?.redisSecureEnabled === true ? config.redisSecureTrustStorePath : undefined,
+    placement: config,
     warnings,
   };
 }

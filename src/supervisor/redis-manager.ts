@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
+import { pinProcess } from '../placement/affinity.js';
+import { formatCpuList } from '../placement/cpu-plan.js';
 import type { Logger } from '../logging/logger.js';
 import { redactUrl } from '../redis/connection.js';
 import {
@@ -18,6 +20,8 @@ import { RestartPolicy } from './restart-policy.js';
 export interface RedisRequirement {
   readonly url: string;
   readonly maxmemory: string;
+  /** Where a server started for this job runs: the job's plumbing CPUs (src/placement/cpu-plan.ts). */
+  readonly cpus?: readonly number[] | undefined;
   readonly timeoutMs: number;
   readonly caFile: string | undefined;
 }
@@ -33,6 +37,7 @@ export interface RedisInUse {
 
 interface ManagedRedis {
   readonly port: number;
+  readonly cpus: readonly number[] | undefined;
   readonly url: string;
   readonly maxmemory: string;
   readonly password: string | undefined;
@@ -160,6 +165,7 @@ export class RedisManager {
     }
     const server: ManagedRedis = {
       port: endpoint.port,
+      cpus: requirement.cpus,
       url: requirement.url,
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
@@ -199,6 +205,14 @@ export class RedisManager {
       ipc: false,
     });
     server.child = child;
+    if (server.cpus !== undefined) {
+      const cpus = formatCpuList(server.cpus);
+      const reason = pinProcess(child.pid, server.cpus);
+      if (reason === undefined)
+        this.logger.info({ port: server.port, cpus }, 'redis-server kept on the plumbing CPUs');
+      else
+        this.logger.warn({ port: server.port, reason }, 'cpuAffinity auto: redis-server left on every CPU');
+    }
     void child.exited.then((exit) => {
       if (server.stopping || server.child !== child) return;
       const decision = server.policy.onCrash();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { plumbingCpus } from '../placement/affinity.js';
 import { mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
@@ -107,6 +108,7 @@ export class Supervisor {
       redis = await this.redis.ensure({
         url: config.redisUrl,
         maxmemory: config.redisMaxmemory,
+        cpus: plumbingCpus(config),
         timeoutMs: config.redisTimeout,
         caFile: config.redisSecureTrustStorePath,
       });

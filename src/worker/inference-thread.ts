@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { CsError, reasonOf } from '../errors/registry.js';
+import { pinThisThread } from '../placement/affinity.js';
 import type { Tensor } from '../protocol/tensor.js';
 import { ModelSession, type LoadOptions } from './model-session.js';
 import type { InferenceReply } from './model-runner.js';
@@ -32,10 +33,17 @@ function failure(id: number, error: unknown): InferenceReply {
 
 port.on('message', (request: InferenceRequest) => {
   if (request.type === 'load') {
+    // Before the session starts onnxruntime's own threads, which take this thread's CPUs.
+    const { cpus } = request.options;
+    const placementProblem = cpus === undefined ? undefined : pinThisThread(cpus);
     ModelSession.load(request.options).then(
       (loaded) => {
         session = loaded;
-        port.postMessage({ type: 'loaded', metadata: loaded.metadata } satisfies InferenceReply);
+        port.postMessage({
+          type: 'loaded',
+          metadata: loaded.metadata,
+          ...(placementProblem === undefined ? {} : { placementProblem }),
+        } satisfies InferenceReply);
       },
       (error: unknown) => port.postMessage(failure(-1, error)),
     );

@@ -33,6 +33,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     worker = new Worker({
       config,
       logger,
+      placeCpus: true,
       onState: (state, consumer) => {
         if (state === 'loading' || state === 'warming' || state === 'ready')
           tellParent({ type: 'state', state, consumer });

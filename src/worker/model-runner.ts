@@ -12,7 +12,7 @@ import type { InferenceRequest } from './inference-thread.js';
 import type { LoadOptions, Model, ModelRun } from './model-session.js';
 
 export type InferenceReply =
-  | { readonly type: 'loaded'; readonly metadata: ModelMetadata }
+  | { readonly type: 'loaded'; readonly metadata: ModelMetadata; readonly placementProblem?: string }
   | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[]; readonly computeMs: number }
   | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string }
   | { readonly type: 'released' };
@@ -33,6 +33,8 @@ export class ModelRunner implements Model {
   private constructor(
     private readonly thread: Thread,
     readonly metadata: ModelMetadata,
+    /** Why the thread could not be moved to LoadOptions.cpus, when it was asked to and could not. */
+    readonly placementProblem: string | undefined,
     onLost: (reason: string) => void,
   ) {
     const stopped = (reason: string): void => {
@@ -55,26 +57,28 @@ export class ModelRunner implements Model {
    */
   static async start(options: LoadOptions, onLost: (reason: string) => void): Promise<ModelRunner> {
     const thread = new Thread(new URL('./inference-thread.js', import.meta.url));
-    const metadata = await new Promise<ModelMetadata>((resolve, reject) => {
-      const onExit = (code: number): void =>
-        reject(
-          new CsError('CS_ERR_MODEL_LOAD', `the inference thread exited with code ${code} while loading`),
-        );
-      thread.once('error', reject);
-      thread.once('exit', onExit);
-      thread.once('message', (reply: InferenceReply) => {
-        thread.off('error', reject);
-        thread.off('exit', onExit);
-        if (reply.type === 'loaded') resolve(reply.metadata);
-        else if (reply.type === 'failed') reject(new CsError(reply.code, reply.message));
-        else reject(new CsError('CS_ERR_INTERNAL', `unexpected "${reply.type}" while loading`));
-      });
-      thread.postMessage({ type: 'load', options } satisfies InferenceRequest);
-    }).catch(async (error: unknown) => {
+    const loaded = await new Promise<{ metadata: ModelMetadata; placementProblem?: string }>(
+      (resolve, reject) => {
+        const onExit = (code: number): void =>
+          reject(
+            new CsError('CS_ERR_MODEL_LOAD', `the inference thread exited with code ${code} while loading`),
+          );
+        thread.once('error', reject);
+        thread.once('exit', onExit);
+        thread.once('message', (reply: InferenceReply) => {
+          thread.off('error', reject);
+          thread.off('exit', onExit);
+          if (reply.type === 'loaded') resolve(reply);
+          else if (reply.type === 'failed') reject(new CsError(reply.code, reply.message));
+          else reject(new CsError('CS_ERR_INTERNAL', `unexpected "${reply.type}" while loading`));
+        });
+        thread.postMessage({ type: 'load', options } satisfies InferenceRequest);
+      },
+    ).catch(async (error: unknown) => {
       await thread.terminate();
       throw error;
     });
-    return new ModelRunner(thread, metadata, onLost);
+    return new ModelRunner(thread, loaded.metadata, loaded.placementProblem, onLost);
   }
 
   run(inputs: readonly Tensor[], handOver = false): Promise<ModelRun> {

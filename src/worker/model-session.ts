@@ -13,6 +13,8 @@ import {
 } from '../protocol/tensor.js';
 
 export interface LoadOptions {
+  /** The CPUs the inference thread runs on (set when the rest of the worker is kept off some). */
+  readonly cpus?: readonly number[] | undefined;
   readonly modelPath: string;
   readonly job: string;
   readonly threads: number;

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config/types.js';
 import { reasonOf } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
+import { describePlacement, pinProcess, placeThisProcess } from '../placement/affinity.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { BatchProcessor } from './batch-processor.js';
@@ -25,6 +26,11 @@ export interface WorkerOptions {
   readonly config: ServingConfig;
   readonly logger: Logger;
   readonly onState?: (state: WorkerState, consumer: string) => void;
+  /**
+   * Keep this process on the CPUs its job's inference threads leave spare, and its inference
+   * thread free (config key cpuAffinity). Set by the worker process's entry, which owns the process.
+   */
+  readonly placeCpus?: boolean;
 }
 
 const READ_BLOCK_MS = 500;
@@ -81,7 +87,16 @@ export class Worker {
     const { config } = this.options;
     try {
       this.setState('loading');
+      const placement =
+        this.threaded && this.options.placeCpus === true ? placeThisProcess(config) : undefined;
+      if (placement?.pinned === true) {
+        this.logger.info(describePlacement(placement), 'reading and decoding kept off the inference CPUs');
+      } else if (placement !== undefined) {
+        this.logger.warn(describePlacement(placement), 'cpuAffinity auto: CPUs left as they were');
+      }
+      const inferenceCpus = placement?.pinned === true ? placement.plan.all : undefined;
       const load = {
+        cpus: inferenceCpus,
         modelPath: config.modelPath,
         job: config.jobName,
         threads: config.threadPerModel,
@@ -89,9 +104,17 @@ export class Worker {
         maxBatchSize: config.maxBatchSize,
         maxQueueLength: config.maxQueueLength,
       };
-      this.model = this.threaded
-        ? await ModelRunner.start(load, (reason) => this.onModelLost(reason))
-        : await ModelSession.load(load);
+      if (this.threaded) {
+        const runner = await ModelRunner.start(load, (reason) => this.onModelLost(reason));
+        this.model = runner;
+        if (runner.placementProblem !== undefined && inferenceCpus !== undefined) {
+          // The inference thread could not leave the plumbing CPUs: free the whole process again.
+          this.logger.warn({ reason: runner.placementProblem }, 'cpuAffinity auto: CPUs left as they were');
+          pinProcess(process.pid, inferenceCpus);
+        }
+      } else {
+        this.model = await ModelSession.load(load);
+      }
       this.setState('warming');
       const notWarmed = await warmUp(this.model);
       if (notWarmed !== undefined)

@@ -6,6 +6,8 @@ import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { expectMlpAnswer, queueFor } from './e2e-support.js';
 import { SERVING_NODE_FLAGS } from '../../src/supervisor/node-flags.js';
+import { allowedCpus } from '../../src/placement/affinity.js';
+import { cpusByThread, planHere } from '../helpers/cpu-affinity.js';
 
 let cli: CliHarness;
 let port: number;
@@ -125,9 +127,16 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
       await import('node:fs/promises').then((fs) => fs.readFile(join(cli.home, 'state.json'), 'utf8')),
     ) as {
       jobs: { id: string; processes: { pid: number }[] }[];
+      redis: { pid: number }[];
     };
     const workerPid = state.jobs.find((j) => j.id === job.id)?.processes[0]?.pid ?? 0;
     expect(isRunning(workerPid)).toBe(true);
+    // One worker leaves a CPU spare (where there are two or more): the worker's main thread and
+    // the Redis started for the job keep to it (cpuAffinity auto).
+    const spare = planHere(1)?.plumbing ?? allowedCpus();
+    expect((await cpusByThread(workerPid)).get(workerPid)).toEqual(spare);
+    const redisPid = state.redis[0]?.pid ?? 0;
+    for (const cpus of (await cpusByThread(redisPid)).values()) expect(cpus).toEqual(spare);
     // Workers run with the serving flags (a larger first old generation, see node-flags.ts).
     const command = await import('node:fs/promises').then((fs) =>
       fs.readFile(`/proc/${workerPid}/cmdline`, 'utf8'),

@@ -70,6 +70,7 @@ describe('the config.yaml template', () => {
       maxQueueLength: DEFAULTS.maxQueueLength,
       resultTtlSeconds: DEFAULTS.resultTtlSeconds,
       maxDeliveries: DEFAULTS.maxDeliveries,
+      cpuAffinity: DEFAULTS.cpuAffinity,
       http: undefined,
     });
   });

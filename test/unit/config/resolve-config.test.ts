@@ -67,6 +67,7 @@ describe('resolveConfig: defaults', () => {
       maxQueueLength: 10_000,
       resultTtlSeconds: 600,
       maxDeliveries: 3,
+      cpuAffinity: 'auto',
       http: undefined,
     };
     expect(config).toEqual(expected);
@@ -127,6 +128,7 @@ describe('resolveConfig: each key', () => {
     ['maxQueueLength', 1, (c) => c.maxQueueLength, 1],
     ['resultTtlSeconds', 60, (c) => c.resultTtlSeconds, 60],
     ['maxDeliveries', 10, (c) => c.maxDeliveries, 10],
+    ['cpuAffinity', 'OFF', (c) => c.cpuAffinity, 'off'],
   ])('%s: %j', (key, value, pick, expected) => {
     expect(pick(read({ [key]: value }))).toEqual(expected);
   });
@@ -155,6 +157,7 @@ describe('resolveConfig: each key', () => {
     ['maxQueueLength', 0, 'maxQueueLength: expected an integer from 1 to 10000000, got 0'],
     ['resultTtlSeconds', 0, 'resultTtlSeconds: expected an integer from 1'],
     ['maxDeliveries', 0, 'maxDeliveries: expected an integer from 1 to 100, got 0'],
+    ['cpuAffinity', 'pinned', 'cpuAffinity: expected one of auto, off, got "pinned"'],
     ['modelPath', { path: 'x' }, 'modelPath: expected a text value, got a mapping'],
   ])('refuses %s: %j', (key, value, expected) => {
     expect(problemsOf({ [key]: value })).toEqual([expect.stringContaining(expected)]);
