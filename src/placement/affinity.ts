@@ -83,7 +83,7 @@ export function describePlacement(placement: Placement): Record<string, string> 
   return placement.pinned
     ? {
         plumbingCpus: formatCpuList(placement.plan.plumbing),
-        inferenceCpus: formatCpuList(placement.plan.all),
+        inferenceCpus: formatCpuList(placement.plan.inference),
       }
     : { reason: placement.reason };
 }

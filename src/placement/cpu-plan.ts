@@ -1,16 +1,18 @@
 /**
  * Where a job's processes run on this machine's CPUs. When a job's inference threads
- * (modelParallelism × threadPerModel) leave CPUs spare, its serving plumbing (the workers' main
- * threads, which read Redis and decode images, the HTTP frontend and the Redis server we start)
- * is kept on the spare CPUs, and the inference threads may run anywhere. An inference thread then
- * has a CPU that the plumbing's bursts never take from it in the middle of a run.
+ * (modelParallelism × threadPerModel) leave CPUs spare, the inference threads get the first
+ * CPUs, one each, and the serving plumbing (the workers' main threads, which read Redis and
+ * decode images, the HTTP frontend and the Redis server we start) the rest. The plumbing's
+ * bursts then never take a CPU from a model run, and a run never lands among the plumbing.
  */
 
 export type CpuAffinity = 'auto' | 'off';
 
 export interface CpuPlan {
-  /** Every CPU the job may use: where its inference threads run. */
+  /** Every CPU the job may use. */
   readonly all: readonly number[];
+  /** The first modelParallelism × threadPerModel of them: where the inference threads run. */
+  readonly inference: readonly number[];
   /** The CPUs left over by the inference threads: where everything else of the job runs. */
   readonly plumbing: readonly number[];
 }
@@ -30,8 +32,7 @@ export function planCpus(allowed: readonly number[], settings: PlacementSettings
   if (settings.cpuAffinity === 'off') return undefined;
   const inference = settings.modelParallelism * settings.threadPerModel;
   if (inference >= allowed.length) return undefined;
-  // The last CPUs: the first ones are where a machine's interrupts and other work usually land.
-  return { all: [...allowed], plumbing: allowed.slice(inference) };
+  return { all: [...allowed], inference: allowed.slice(0, inference), plumbing: allowed.slice(inference) };
 }
 
 /** Reads a Linux CPU list such as `0-3,8,10-11`; undefined when it is not one. */

@@ -4,15 +4,21 @@ import { formatCpuList, parseCpuList, planCpus } from '../../../src/placement/cp
 describe('planCpus', () => {
   const auto = { threadPerModel: 1, cpuAffinity: 'auto' as const };
 
-  it('keeps the plumbing on the CPUs the inference threads leave, the last ones', () => {
-    expect(planCpus([0, 1], { ...auto, modelParallelism: 1 })).toEqual({ all: [0, 1], plumbing: [1] });
+  it('gives the inference threads the first CPUs, one each, and the plumbing the rest', () => {
+    expect(planCpus([0, 1], { ...auto, modelParallelism: 1 })).toEqual({
+      all: [0, 1],
+      inference: [0],
+      plumbing: [1],
+    });
     expect(planCpus([0, 1, 2, 3, 4, 5, 6, 7], { ...auto, modelParallelism: 2, threadPerModel: 3 })).toEqual({
       all: [0, 1, 2, 3, 4, 5, 6, 7],
+      inference: [0, 1, 2, 3, 4, 5],
       plumbing: [6, 7],
     });
     // CPU numbers as the process is allowed them, not 0..n-1.
     expect(planCpus([2, 3, 8], { ...auto, modelParallelism: 1 })).toEqual({
       all: [2, 3, 8],
+      inference: [2],
       plumbing: [3, 8],
     });
   });
