@@ -1,25 +1,8 @@
 import { basename } from 'node:path';
 import type { ListedJob } from '../supervisor/job-record.js';
+import { formatFigure as figure, formatUptime, workersCell } from '../supervisor/job-format.js';
 
-/** `1h02m`, `3m05s`, `42s`. */
-export function formatUptime(seconds: number | null): string {
-  if (seconds === null) return '-';
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
-  return `${s}s`;
-}
-
-function figure(value: number | null): string {
-  return value === null ? '-' : String(value);
-}
-
-export function workersCell(job: ListedJob): string {
-  const { ready, total, remote } = job.workers;
-  return remote > 0 ? `${ready}/${total} (${remote} remote)` : `${ready}/${total}`;
-}
+export { formatUptime, workersCell };
 
 /** A readable table; failed jobs get their last error on a line below. */
 export function renderJobTable(jobs: readonly ListedJob[]): string {
@@ -68,7 +51,7 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
 }
 
 /** What `start` prints once the job serves: where it is and what to do next. */
-export function renderStarted(job: ListedJob): string {
+export function renderStarted(job: ListedJob, dashboard: string | null = null): string {
   const lines = [
     `job ${job.name} (id ${job.id}) is serving`,
     `  workers: ${workersCell(job)} ready`,
@@ -76,6 +59,7 @@ export function renderStarted(job: ListedJob): string {
     `  redis:   ${job.redis}${job.redisManaged ? ' (started by cluster-serving)' : ''}`,
   ];
   if (job.http !== null) lines.push(`  http:    ${job.http}`);
+  if (dashboard !== null) lines.push(`  dashboard: ${dashboard}`);
   lines.push('');
   if (job.http !== null) {
     lines.push(

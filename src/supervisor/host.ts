@@ -3,6 +3,8 @@ import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { sendRequest } from './control-client.js';
 import { ControlServer } from './control-server.js';
+import type { DashboardAddress } from './dashboard-address.js';
+import { startDashboard } from './dashboard.js';
 import { assertSocketPathFits, type HomePaths } from './home.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
@@ -19,10 +21,14 @@ export interface HostOptions {
   readonly onShutdownRequested: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
   readonly entries?: ProcessEntries;
+  /** Where to serve the dashboard; none when undefined. */
+  readonly dashboard?: DashboardAddress | undefined;
 }
 
 export interface SupervisorHost {
   readonly supervisor: Supervisor;
+  /** The dashboard's URL, when it serves one. */
+  readonly dashboardUrl: string | undefined;
   /** Stops every job and the managed Redis (if not done yet), the socket, and removes pid/state files. */
   close(): Promise<void>;
 }
@@ -72,13 +78,24 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     await removeFiles(paths.pidFile);
     throw error;
   }
+  const dashboard =
+    options.dashboard === undefined
+      ? undefined
+      : await startDashboard(
+          options.dashboard,
+          { home: paths.home, jobs: () => supervisor.list(true) },
+          logger,
+        );
+  supervisor.dashboardUrl = dashboard?.url;
   logger.info({ home: paths.home }, 'supervisor ready');
 
   let closing: Promise<void> | undefined;
   return {
     supervisor,
+    dashboardUrl: dashboard?.url,
     close(): Promise<void> {
       closing ??= (async () => {
+        await dashboard?.close().catch(() => undefined);
         if (!shutdownDone)
           await supervisor.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown'));
         await server.close().catch(() => undefined);

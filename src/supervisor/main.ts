@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logging/logger.js';
+import { dashboardAddress, type DashboardAddress } from './dashboard-address.js';
 import { homePaths, resolveHome } from './home.js';
 import { hostSupervisor } from './host.js';
 
@@ -25,9 +26,18 @@ const exit = (code: number): void => {
   });
 };
 
+let dashboard: DashboardAddress | undefined;
+try {
+  dashboard = dashboardAddress(process.env);
+} catch (error) {
+  // `start` refuses a bad value before it starts this process; one set otherwise is logged.
+  logger.warn({ err: error }, 'running without a dashboard');
+}
+
 const host = await hostSupervisor({
   paths,
   logger,
+  dashboard,
   marker: 'supervisor/main.js',
   onShutdownRequested: () => exit(0),
 }).catch((error: unknown) => {

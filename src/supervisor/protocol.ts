@@ -28,6 +28,8 @@ export type Progress = z.infer<typeof progressSchema>;
 
 export const pongSchema = z.object({ pid: z.number().int(), home: z.string() });
 export const jobResultSchema = z.object({ job: listedJobSchema });
+/** `start`'s answer: the job, and where the dashboard is (null when it serves none). */
+export const startResultSchema = jobResultSchema.extend({ dashboard: z.string().nullable() });
 export const jobsResultSchema = z.object({ jobs: z.array(listedJobSchema) });
 export const shutdownResultSchema = z.object({
   jobs: z.array(z.string()),

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { plumbingCpus } from '../placement/affinity.js';
 import { mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
+import { plumbingCpus } from '../placement/affinity.js';
 import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
 import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
@@ -40,6 +40,8 @@ export class Supervisor {
   private readonly redis: RedisManager;
   private readonly connections = new Map<string, Redis>();
   private closing = false;
+  /** Where this home's dashboard is served, when it is; `start` tells it. */
+  dashboardUrl: string | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     this.redis = new RedisManager(options.paths.logsDir, options.logger, () => this.persist());
@@ -66,7 +68,10 @@ export class Supervisor {
       case 'ping':
         return { pid: process.pid, home: this.options.paths.home };
       case 'start':
-        return { job: await this.startJob(request.configPath, request.timeoutMs, context) };
+        return {
+          job: await this.startJob(request.configPath, request.timeoutMs, context),
+          dashboard: this.dashboardUrl ?? null,
+        };
       case 'list':
         return { jobs: await this.list(request.all) };
       case 'stop':

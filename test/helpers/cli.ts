@@ -50,7 +50,14 @@ export class CliHarness {
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { ...process.env, CLUSTER_SERVING_HOME: this.home, CLUSTER_SERVING_LOG_LEVEL: 'info', ...extra };
+    // Tests run side by side: no dashboard on the shared default port unless a test asks for one.
+    return {
+      ...process.env,
+      CLUSTER_SERVING_HOME: this.home,
+      CLUSTER_SERVING_LOG_LEVEL: 'info',
+      CLUSTER_SERVING_DASHBOARD: 'off',
+      ...extra,
+    };
   }
 
   /** Runs a command to completion. */

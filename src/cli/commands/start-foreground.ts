@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CsError } from '../../errors/registry.js';
 import { createLogger } from '../../logging/logger.js';
+import { dashboardAddress } from '../../supervisor/dashboard-address.js';
 import { hostSupervisor } from '../../supervisor/host.js';
 import { isActive } from '../../supervisor/job-record.js';
 import type { Supervisor } from '../../supervisor/supervisor.js';
@@ -30,6 +31,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     logger,
     marker: process.argv[1] ?? 'cluster-serving',
     onShutdownRequested: () => stop.abort(),
+    dashboard: dashboardAddress(process.env),
   });
   if (host === undefined) {
     throw new CsError(
@@ -53,7 +55,9 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
       throw error;
     }
     progress.done(true);
-    process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : renderStarted(job));
+    process.stdout.write(
+      options.json ? `${JSON.stringify(job)}\n` : renderStarted(job, host.dashboardUrl ?? null),
+    );
     process.stderr.write('running in the foreground; press Ctrl-C to stop\n');
     const code = await waitUntilStopped(host.supervisor, job.id, stop.signal);
     process.stderr.write(code === 0 ? 'stopping...\n' : '');

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CsError } from '../../errors/registry.js';
-import { jobResultSchema } from '../../supervisor/protocol.js';
+import { dashboardAddress } from '../../supervisor/dashboard-address.js';
+import { startResultSchema } from '../../supervisor/protocol.js';
 import { createProgress } from '../progress.js';
 import { renderStarted } from '../render.js';
 import { currentHome, ensureSupervisor, request } from '../supervisor-link.js';
@@ -25,6 +26,8 @@ export async function runStart(options: StartOptions): Promise<number> {
   const { loadConfig } = await import('../../config/load.js');
   const { warnings } = loadConfig(configPath);
   for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  // The supervisor this may start serves its dashboard there: a bad value is a usage error now.
+  dashboardAddress(process.env);
 
   if (options.foreground) {
     const { runForeground } = await import('./start-foreground.js');
@@ -46,7 +49,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     throw error;
   }
   progress.done(true);
-  const { job } = jobResultSchema.parse(result);
-  process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : renderStarted(job));
+  const { job, dashboard } = startResultSchema.parse(result);
+  process.stdout.write(options.json ? `${JSON.stringify(job)}\n` : renderStarted(job, dashboard));
   return 0;
 }

@@ -1,0 +1,23 @@
+/** How a listed job's cells read, the same in `cluster-serving list` and on the dashboard. */
+import type { ListedJob } from './job-record.js';
+
+/** `1h02m`, `3m05s`, `42s`. */
+export function formatUptime(seconds: number | null): string {
+  if (seconds === null) return '-';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** A figure read from Redis; `-` when Redis could not be read. */
+export function formatFigure(value: number | null): string {
+  return value === null ? '-' : String(value);
+}
+
+export function workersCell(job: ListedJob): string {
+  const { ready, total, remote } = job.workers;
+  return remote > 0 ? `${ready}/${total} (${remote} remote)` : `${ready}/${total}`;
+}
