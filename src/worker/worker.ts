@@ -94,9 +94,9 @@ export class Worker {
       } else if (placement !== undefined) {
         this.logger.warn(describePlacement(placement), 'cpuAffinity auto: CPUs left as they were');
       }
-      const inferenceCpus = placement?.pinned === true ? placement.plan.all : undefined;
+      const plan = placement?.pinned === true ? placement.plan : undefined;
       const load = {
-        cpus: inferenceCpus,
+        cpus: plan?.inference,
         modelPath: config.modelPath,
         job: config.jobName,
         threads: config.threadPerModel,
@@ -107,10 +107,10 @@ export class Worker {
       if (this.threaded) {
         const runner = await ModelRunner.start(load, (reason) => this.onModelLost(reason));
         this.model = runner;
-        if (runner.placementProblem !== undefined && inferenceCpus !== undefined) {
+        if (runner.placementProblem !== undefined && plan !== undefined) {
           // The inference thread could not leave the plumbing CPUs: free the whole process again.
           this.logger.warn({ reason: runner.placementProblem }, 'cpuAffinity auto: CPUs left as they were');
-          pinProcess(process.pid, inferenceCpus);
+          pinProcess(process.pid, plan.all);
         }
       } else {
         this.model = await ModelSession.load(load);
