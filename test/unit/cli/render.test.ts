@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatUptime, renderJobTable, renderStarted, workersCell } from '../../../src/cli/render.js';
 import type { ListedJob } from '../../../src/supervisor/job-record.js';
+import { RUNNING_JOB } from '../../fixtures/listed-job.js';
 
-const job: ListedJob = {
-  id: 'ab12cd34',
-  name: 'serving_stream',
-  state: 'running',
-  workers: { ready: 3, total: 3, localReady: 2, localTotal: 2, remote: 1 },
-  restarts: 1,
-  model: '/models/mlp.onnx',
-  redis: 'redis://localhost:6379',
-  redisManaged: true,
-  http: 'http://127.0.0.1:10020',
-  processed: 42,
-  queued: 0,
-  inFlight: 1,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  uptimeSeconds: 3725,
-  lastError: null,
-  configPath: '/p/config.yaml',
-};
+const job = RUNNING_JOB;
 
 describe('CLI rendering', () => {
   it('formats uptime and worker counts', () => {

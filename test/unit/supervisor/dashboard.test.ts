@@ -3,24 +3,14 @@ import { dashboardAddress } from '../../../src/supervisor/dashboard-address.js';
 import { escapeHtml, renderDashboardPage } from '../../../src/supervisor/dashboard-page.js';
 import { buildDashboard } from '../../../src/supervisor/dashboard.js';
 import type { ListedJob } from '../../../src/supervisor/job-record.js';
+import { RUNNING_JOB } from '../../fixtures/listed-job.js';
 
 const running: ListedJob = {
-  id: 'ab12cd34',
-  name: 'serving_stream',
-  state: 'running',
-  workers: { ready: 3, total: 3, localReady: 2, localTotal: 2, remote: 1 },
-  restarts: 1,
+  ...RUNNING_JOB,
   model: '/models/resnet.onnx',
-  redis: 'redis://localhost:6379',
-  redisManaged: true,
-  http: 'http://127.0.0.1:10020',
   processed: 4200,
   queued: 7,
   inFlight: 2,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  uptimeSeconds: 3725,
-  lastError: null,
-  configPath: '/p/config.yaml',
 };
 
 const failed: ListedJob = {
