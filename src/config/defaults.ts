@@ -24,6 +24,8 @@ export interface ConfigDefaults extends ImageDefaults {
   readonly threadPerModel: number;
   readonly redisUrl: string;
   readonly redisMaxmemory: string;
+  /** true: a Redis that we start keeps an append-only file in the home, so a crash loses nothing. */
+  readonly redisPersistence: boolean;
   /** ms */
   readonly redisTimeout: number;
   readonly redisSecureEnabled: boolean;
@@ -57,6 +59,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   threadPerModel: 1,
   redisUrl: 'redis://localhost:6379',
   redisMaxmemory: '8g',
+  redisPersistence: false,
   redisTimeout: 5000,
   redisSecureEnabled: false,
   redisSecureTrustStorePath: undefined,

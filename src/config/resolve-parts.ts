@@ -71,6 +71,7 @@ type RedisSettings = Pick<
   ServingConfig,
   | 'redisUrl'
   | 'redisMaxmemory'
+  | 'redisPersistence'
   | 'redisTimeout'
   | 'redisSecureEnabled'
   | 'redisSecureTrustStorePath'
@@ -127,6 +128,8 @@ export function resolveRedis(
     redisUrl: url,
     redisMaxmemory:
       readEntry(found, 'redisMaxmemory', P.redisMaxmemory, problems)?.text ?? DEFAULTS.redisMaxmemory,
+    redisPersistence:
+      readEntry(found, 'redisPersistence', P.redisPersistence, problems) ?? DEFAULTS.redisPersistence,
     redisTimeout: readEntry(found, 'redisTimeout', P.redisTimeout, problems) ?? DEFAULTS.redisTimeout,
     redisSecureEnabled: secure,
     redisSecureTrustStorePath: trustStore,

@@ -62,6 +62,8 @@ export interface ServingConfig {
   /** Normalised to `redis://[:password@]host:port` or `rediss://...`. */
   readonly redisUrl: string;
   readonly redisMaxmemory: string;
+  /** A Redis that we start keeps an append-only file in the home (`shutdown` removes it). */
+  readonly redisPersistence: boolean;
   readonly redisTimeout: number;
   readonly redisSecureEnabled: boolean;
   readonly redisSecureTrustStorePath: string | undefined;

@@ -140,9 +140,15 @@ export interface RedisServerOptions {
   readonly port: number;
   readonly maxmemory: string;
   readonly password: string | undefined;
+  /** Where to keep an append-only file; nothing is written to disk when undefined. */
+  readonly dataDir?: string | undefined;
 }
 
-/** A Redis for one home: loopback only, nothing on disk, refuses writes instead of evicting entries. */
+/**
+ * A Redis for one home: loopback only, refuses writes instead of evicting entries, and keeps
+ * nothing on disk, or, given a dataDir, an append-only file there (fsync every second) that it
+ * replays when started again.
+ */
 export function redisServerArgs(options: RedisServerOptions): string[] {
   const args = [
     '--port',
@@ -151,8 +157,9 @@ export function redisServerArgs(options: RedisServerOptions): string[] {
     '127.0.0.1',
     '--save',
     '',
-    '--appendonly',
-    'no',
+    ...(options.dataDir === undefined
+      ? ['--appendonly', 'no']
+      : ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', options.dataDir]),
     '--maxmemory',
     options.maxmemory,
     '--maxmemory-policy',

@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { pinProcess } from '../placement/affinity.js';
@@ -20,6 +22,8 @@ import { RestartPolicy } from './restart-policy.js';
 export interface RedisRequirement {
   readonly url: string;
   readonly maxmemory: string;
+  /** Keep an append-only file (config key redisPersistence) when this starts the server. */
+  readonly persistence?: boolean;
   /** Where a server started for this job runs: the job's plumbing CPUs (src/placement/cpu-plan.ts). */
   readonly cpus?: readonly number[] | undefined;
   readonly timeoutMs: number;
@@ -38,6 +42,8 @@ export interface RedisInUse {
 interface ManagedRedis {
   readonly port: number;
   readonly cpus: readonly number[] | undefined;
+  /** Its append-only file's directory, when it keeps one. */
+  readonly dataDir: string | undefined;
   readonly url: string;
   readonly maxmemory: string;
   readonly password: string | undefined;
@@ -59,6 +65,8 @@ export class RedisManager {
     private readonly logsDir: string,
     private readonly logger: Logger,
     private readonly onChange: () => void,
+    /** Where servers that keep an append-only file keep it: `<dataRoot>/redis-<port>`. */
+    private readonly dataRoot: string,
   ) {}
 
   /** Serialised per port, so two jobs starting together do not both spawn a server. */
@@ -97,7 +105,7 @@ export class RedisManager {
       [...this.servers.values()].map(async (server) => {
         server.stopping = true;
         clearTimeout(server.timer);
-        await server.child?.terminate(5000);
+        await this.retire(server);
         stopped.push(redactUrl(server.url));
       }),
     );
@@ -113,7 +121,7 @@ export class RedisManager {
     server.stopping = true;
     clearTimeout(server.timer);
     this.servers.delete(port);
-    await server.child?.terminate(5000);
+    await this.retire(server);
     this.onChange();
     this.logger.info({ port }, 'stopped redis-server');
   }
@@ -166,6 +174,7 @@ export class RedisManager {
     const server: ManagedRedis = {
       port: endpoint.port,
       cpus: requirement.cpus,
+      dataDir: requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined,
       url: requirement.url,
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
@@ -181,6 +190,14 @@ export class RedisManager {
       stopping: false,
       timer: undefined,
     };
+    if (server.dataDir !== undefined) {
+      // A file kept by an earlier server on this port (one that crashed, or whose supervisor
+      // died) is replayed: what it held is served again.
+      mkdirSync(server.dataDir, { recursive: true, mode: 0o700 });
+    } else {
+      // Nothing on disk unless asked for: a file left by an earlier persistent server goes.
+      rmSync(this.dataDirOf(server.port), { recursive: true, force: true });
+    }
     await this.launch(server);
     try {
       await this.waitAnswering(server, READY_TIMEOUT_MS);
@@ -196,11 +213,26 @@ export class RedisManager {
     }
   }
 
+  private dataDirOf(port: number): string {
+    return join(this.dataRoot, `redis-${port}`);
+  }
+
+  /** Stops a server and removes what it kept on disk: `shutdown` leaves no data behind. */
+  private async retire(server: ManagedRedis): Promise<void> {
+    await server.child?.terminate(5000);
+    if (server.dataDir !== undefined) await rm(server.dataDir, { recursive: true, force: true });
+  }
+
   private async launch(server: ManagedRedis): Promise<void> {
     const binary = findRedisServer();
     const child = await ManagedChild.spawn({
       command: binary,
-      args: redisServerArgs({ port: server.port, maxmemory: server.maxmemory, password: server.password }),
+      args: redisServerArgs({
+        port: server.port,
+        maxmemory: server.maxmemory,
+        password: server.password,
+        dataDir: server.dataDir,
+      }),
       logFile: server.logFile,
       ipc: false,
     });

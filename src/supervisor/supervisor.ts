@@ -44,7 +44,12 @@ export class Supervisor {
   dashboardUrl: string | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
-    this.redis = new RedisManager(options.paths.logsDir, options.logger, () => this.persist());
+    this.redis = new RedisManager(
+      options.paths.logsDir,
+      options.logger,
+      () => this.persist(),
+      options.paths.home,
+    );
   }
 
   async open(): Promise<void> {
@@ -113,6 +118,7 @@ export class Supervisor {
       redis = await this.redis.ensure({
         url: config.redisUrl,
         maxmemory: config.redisMaxmemory,
+        persistence: config.redisPersistence,
         cpus: plumbingCpus(config),
         timeoutMs: config.redisTimeout,
         caFile: config.redisSecureTrustStorePath,

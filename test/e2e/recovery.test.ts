@@ -1,11 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writeModel } from '../fixtures/onnx-models.js';
+import { OutputQueue } from '../../src/client/output-queue.js';
+import { mlpReference, writeModel } from '../fixtures/onnx-models.js';
 import { CliHarness, exitOf, isRunning } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { expectMlpAnswer, queueFor } from './e2e-support.js';
+import { expectMlpAnswer, queueFor, sample } from './e2e-support.js';
 
 let cli: CliHarness;
 let port: number;
@@ -20,6 +22,13 @@ beforeEach(async () => {
 afterEach(async () => {
   await cli.cleanup();
 });
+
+/** Every file under `dir`, as one text (the append-only file is a directory of parts). */
+async function filesText(dir: string): Promise<string> {
+  const names = await readdir(dir, { recursive: true }).catch(() => []);
+  const texts = await Promise.all(names.map((name) => readFile(join(dir, name), 'latin1').catch(() => '')));
+  return texts.join('');
+}
 
 async function managedRedisPid(): Promise<number | null> {
   const state = JSON.parse(await readFile(join(cli.home, 'state.json'), 'utf8')) as {
@@ -51,6 +60,8 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
       { what: 'the managed redis-server to be restarted', timeoutMs: 30_000 },
     );
     expect(second).not.toBe(first);
+    // Without redisPersistence nothing is kept on disk.
+    expect(existsSync(join(cli.home, `redis-${port}`))).toBe(false);
     await waitFor(
       async () => {
         const queue = queueFor(port, 'resilient');
@@ -63,6 +74,54 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
       },
       { what: 'the worker to serve again after the Redis restart', timeoutMs: 60_000, intervalMs: 500 },
     );
+  });
+
+  it('with redisPersistence a managed Redis that dies comes back with what it held; shutdown removes the file', async () => {
+    const path = await cli.project(
+      'd',
+      {
+        jobName: 'durable',
+        modelParallelism: 1,
+        redisUrl: `localhost:${port}`,
+        redisMaxmemory: '64mb',
+        redisPersistence: true,
+      },
+      model,
+    );
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const dataDir = join(cli.home, `redis-${port}`);
+    const input = queueFor(port, 'durable');
+    const output = new OutputQueue({ redisUrl: `redis://127.0.0.1:${port}`, name: 'durable' });
+    try {
+      const uri = 'answered-before-the-crash';
+      await input.enqueue(uri, { input: { data: sample(4), shape: [1, 4] } });
+      await waitFor(async () => ((await output.query(uri)).status === 'tensors' ? true : undefined), {
+        what: 'the answer',
+      });
+      // Written to the append-only file within a second (appendfsync everysec).
+      await waitFor(async () => ((await filesText(dataDir)).includes(uri) ? true : undefined), {
+        what: 'the answer to reach the append-only file',
+      });
+      const first = await managedRedisPid();
+      if (first === null) throw new Error('no managed redis-server recorded');
+      process.kill(first, 'SIGKILL');
+      const kept = await waitFor(
+        async () => {
+          const pid = await managedRedisPid();
+          if (pid === null || pid === first || !isRunning(pid)) return undefined;
+          const result = await output.query(uri).catch(() => undefined);
+          return result?.status === 'tensors' ? result : undefined;
+        },
+        { what: 'the restarted Redis to hold the answer again', timeoutMs: 30_000, intervalMs: 200 },
+      );
+      const values = Array.from(kept.outputs['output']?.data as Float32Array);
+      mlpReference(sample(4), 1).forEach((value, i) => expect(values[i]).toBeCloseTo(value, 4));
+    } finally {
+      await input.close();
+      await output.close();
+    }
+    expect((await cli.run(['shutdown'])).code).toBe(0);
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('a `cluster-serving worker` started by hand counts as a remote worker of the job', async () => {

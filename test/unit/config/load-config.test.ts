@@ -51,6 +51,7 @@ describe('the config.yaml template', () => {
       threadPerModel: DEFAULTS.threadPerModel,
       redisUrl: DEFAULTS.redisUrl,
       redisMaxmemory: DEFAULTS.redisMaxmemory,
+      redisPersistence: DEFAULTS.redisPersistence,
       redisTimeout: DEFAULTS.redisTimeout,
       redisSecureEnabled: DEFAULTS.redisSecureEnabled,
       redisSecureTrustStorePath: DEFAULTS.redisSecureTrustStorePath,

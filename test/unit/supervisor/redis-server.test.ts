@@ -62,5 +62,15 @@ describe('redis server helpers', () => {
       '--bind 127.0.0.1 --save  --appendonly no --maxmemory 1g --maxmemory-policy noeviction',
     );
     expect(args.slice(-2)).toEqual(['--requirepass', 'pw']);
+    // With a data directory (redisPersistence): an append-only file there, still no snapshots.
+    const kept = redisServerArgs({
+      port: 7001,
+      maxmemory: '1g',
+      password: undefined,
+      dataDir: '/h/redis-7001',
+    });
+    expect(kept.join(' ')).toContain(
+      '--save  --appendonly yes --appendfsync everysec --dir /h/redis-7001 --maxmemory 1g',
+    );
   });
 });
