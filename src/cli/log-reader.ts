@@ -44,7 +44,12 @@ export class LogFollower {
     } catch {
       return [];
     }
-    const offset = this.offsets.get(source.file) ?? 0;
+    let offset = this.offsets.get(source.file) ?? 0;
+    if (size < offset) {
+      // Rotated (copied away and emptied): what follows starts at the beginning again.
+      offset = 0;
+      this.partial.delete(source.file);
+    }
     if (size <= offset) return [];
     const handle = await open(source.file, 'r');
     let text: string;

@@ -6,6 +6,7 @@ import { ControlServer } from './control-server.js';
 import type { DashboardAddress } from './dashboard-address.js';
 import { startDashboard } from './dashboard.js';
 import { assertSocketPathFits, type HomePaths } from './home.js';
+import { DEFAULT_LOG_ROTATION, rotateLogs, type LogRotation } from './log-rotation.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
@@ -23,6 +24,8 @@ export interface HostOptions {
   readonly entries?: ProcessEntries;
   /** Where to serve the dashboard; none when undefined. */
   readonly dashboard?: DashboardAddress | undefined;
+  /** When the home's log files are rotated (DEFAULT_LOG_ROTATION when absent). */
+  readonly logRotation?: LogRotation;
 }
 
 export interface SupervisorHost {
@@ -87,6 +90,16 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
           logger,
         );
   supervisor.dashboardUrl = dashboard?.url;
+  const rotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
+  const rotating = setInterval(() => {
+    void rotateLogs(paths.logsDir, rotation).then(
+      (rotated) => {
+        if (rotated.length > 0) logger.info({ rotated }, 'log files rotated');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'cannot rotate the log files'),
+    );
+  }, rotation.intervalMs);
+  rotating.unref();
   logger.info({ home: paths.home }, 'supervisor ready');
 
   let closing: Promise<void> | undefined;
@@ -95,6 +108,7 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     dashboardUrl: dashboard?.url,
     close(): Promise<void> {
       closing ??= (async () => {
+        clearInterval(rotating);
         await dashboard?.close().catch(() => undefined);
         if (!shutdownDone)
           await supervisor.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown'));

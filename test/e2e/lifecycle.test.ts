@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeModel } from '../fixtures/onnx-models.js';
 import { CliHarness, exitOf, isRunning } from '../helpers/cli.js';
@@ -92,11 +93,14 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
     expect(down.stdout).toContain('stopped serving_stream');
     await cli.assertNothingLeft(pids, [port]);
 
-    // Logs outlive the job and the supervisor.
+    // Logs outlive the job and the supervisor. A rotated copy holds older lines: not shown.
+    const [current] = (await readdir(join(cli.home, 'logs'))).filter((n) => n.endsWith('.worker-1.log'));
+    await writeFile(join(cli.home, 'logs', `${current ?? 'none'}.1`), 'a line from the rotated copy\n');
     const logs = await cli.run(['logs', 'serving_stream']);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/worker-1 +INFO/);
     expect(logs.stdout).toMatch(/worker-2 +INFO/);
+    expect(logs.stdout).not.toContain('rotated copy');
     const unknown = await cli.run(['logs', 'nope']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('CS_ERR_JOB_NOT_FOUND');

@@ -24,7 +24,11 @@ export async function runLogs(options: LogsOptions): Promise<number> {
   }
   const prefix =
     job === undefined ? await newestPrefix(paths.logsDir, names, options.target) : `${job.name}-${job.id}.`;
-  const files = prefix === undefined ? [] : names.filter((name) => name.startsWith(prefix)).sort();
+  // The current files only: rotated copies (`.log.1` ...) hold older lines.
+  const files =
+    prefix === undefined
+      ? []
+      : names.filter((name) => name.startsWith(prefix) && name.endsWith('.log')).sort();
   if (files.length === 0) {
     throw new CsError(
       'CS_ERR_JOB_NOT_FOUND',
