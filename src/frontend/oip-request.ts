@@ -1,5 +1,6 @@
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { castTensor } from '../protocol/cast.js';
+import { binaryTensorData } from './oip-binary.js';
 import {
   DATA_TYPES,
   allocate,
@@ -16,6 +17,8 @@ export interface InferRequest {
   readonly inputs: NamedTensor[];
   /** Output names the client asked for; undefined = all. */
   readonly outputs: string[] | undefined;
+  /** Outputs to answer in binary (the binary tensor extension): every one, or those named. */
+  readonly binaryOutputs: 'all' | ReadonlySet<string>;
 }
 
 const MAX_RANK = 16;
@@ -29,8 +32,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Decodes a parsed JSON body; every problem is a 400 that names the input and the field. */
-export function decodeInferRequest(body: unknown): InferRequest {
+/**
+ * Decodes a parsed JSON body (the JSON header of a binary one, whose tail is `binary`); every
+ * problem is a 400 that names the input and the field.
+ */
+export function decodeInferRequest(body: unknown, binary?: Buffer): InferRequest {
   if (!isRecord(body)) {
     throw bad(
       'the body must be a JSON object like {"inputs":[{"name":..,"shape":[..],"datatype":"FP32","data":[..]}]}',
@@ -52,33 +58,51 @@ export function decodeInferRequest(body: unknown): InferRequest {
     throw bad('"inputs" must be a non-empty array of {name, shape, datatype, data}');
   }
   const seen = new Set<string>();
+  const tail = { bytes: binary, used: 0 };
   const tensors = inputs.map((input: unknown, index) => {
-    const tensor = decodeInput(input, index);
+    const tensor = decodeInput(input, index, tail);
     if (seen.has(tensor.name)) throw bad(`input "${tensor.name}" appears more than once`);
     seen.add(tensor.name);
     return tensor;
   });
-  return { id, inputs: tensors, outputs: decodeOutputFilter(body['outputs']) };
+  if (binary !== undefined && tail.used !== binary.length) {
+    throw bad(
+      `the binary part of the body holds ${binary.length} bytes, but the inputs' binary_data_size add up to ${tail.used}`,
+    );
+  }
+  const parameters = body['parameters'];
+  const allBinary = isRecord(parameters) && parameters['binary_data_output'] === true;
+  const filter = decodeOutputFilter(body['outputs']);
+  return {
+    id,
+    inputs: tensors,
+    outputs: filter?.names,
+    binaryOutputs: allBinary ? 'all' : (filter?.binary ?? new Set()),
+  };
 }
 
-function decodeOutputFilter(outputs: unknown): string[] | undefined {
+function decodeOutputFilter(outputs: unknown): { names: string[]; binary: Set<string> } | undefined {
   if (outputs === undefined) return undefined;
   if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name": ...}');
-  return outputs.map((entry: unknown, index) => {
+  const binary = new Set<string>();
+  const names = outputs.map((entry: unknown, index) => {
     if (!isRecord(entry) || typeof entry['name'] !== 'string') {
       throw bad(`outputs[${index}] must be an object with a string "name"`);
     }
     const parameters = entry['parameters'];
-    if (isRecord(parameters) && parameters['binary_data'] === true) {
-      throw bad(
-        `outputs[${index}] ("${entry['name']}"): binary_data outputs are not supported; ask for JSON data`,
-      );
-    }
+    if (isRecord(parameters) && parameters['binary_data'] === true) binary.add(entry['name']);
     return entry['name'];
   });
+  return { names, binary };
 }
 
-function decodeInput(input: unknown, index: number): NamedTensor {
+/** The binary tail of a request and how much of it the inputs before have taken. */
+interface BinaryTail {
+  readonly bytes: Buffer | undefined;
+  used: number;
+}
+
+function decodeInput(input: unknown, index: number, tail: BinaryTail): NamedTensor {
   if (!isRecord(input)) throw bad(`inputs[${index}] must be an object with name, shape, datatype and data`);
   const name = input['name'];
   if (typeof name !== 'string' || name.length === 0)
@@ -89,19 +113,47 @@ function decodeInput(input: unknown, index: number): NamedTensor {
   if (typeof datatype !== 'string' || !isDataType(datatype)) {
     throw bad(`${label}: datatype ${JSON.stringify(datatype)} is not one of ${DATA_TYPES.join(', ')}`);
   }
-  const parameters = input['parameters'];
-  if (isRecord(parameters) && parameters['binary_data_size'] !== undefined) {
-    throw bad(`${label}: the binary tensor extension is not supported; send the values in "data"`);
-  }
   const count = shape.reduce((n, d) => n * d, 1);
   if (count > MAX_ELEMENTS)
     throw new CsError('CS_ERR_INPUT_TOO_LARGE', `${label}: shape ${JSON.stringify(shape)} is too large`);
+  const parameters = input['parameters'];
+  const size = isRecord(parameters) ? parameters['binary_data_size'] : undefined;
+  if (size !== undefined) {
+    return { name, type: datatype, shape, data: binaryInput(input, size, datatype, count, label, tail) };
+  }
   const raw = input['data'];
   if (!Array.isArray(raw) && !(raw instanceof Float32Array) && !(raw instanceof Float64Array)) {
     throw bad(`${label}: "data" must be an array (flat or nested, row-major)`);
   }
   const data = decodeData(raw, datatype, count, label);
   return { name, type: datatype, shape, data };
+}
+
+function binaryInput(
+  input: Record<string, unknown>,
+  size: unknown,
+  datatype: DataType,
+  count: number,
+  label: string,
+  tail: BinaryTail,
+): TensorData {
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+    throw bad(`${label}: parameters.binary_data_size must be a byte count, got ${shown(size)}`);
+  }
+  if (input['data'] !== undefined) throw bad(`${label}: give "data" or binary_data_size, not both`);
+  if (tail.bytes === undefined) {
+    throw bad(
+      `${label}: binary_data_size needs a binary body: the JSON header's length in an Inference-Header-Content-Length header, the tensor bytes after it`,
+    );
+  }
+  if (tail.used + size > tail.bytes.length) {
+    throw bad(
+      `${label}: binary_data_size ${size} runs past the end of the body (${tail.bytes.length - tail.used} bytes left)`,
+    );
+  }
+  const bytes = tail.bytes.subarray(tail.used, tail.used + size);
+  tail.used += size;
+  return binaryTensorData(bytes, datatype, count, label);
 }
 
 function decodeShape(value: unknown, label: string): number[] {

@@ -5,6 +5,7 @@ import type { NamedTensor } from '../protocol/tensor.js';
 import { bodyBytes } from './http-errors.js';
 import { parseInferBody } from './infer-body.js';
 import { checkInferInputs, checkOutputFilter } from './model-check.js';
+import { binaryTensorBytes, HEADER_LENGTH, splitBinaryBody } from './oip-binary.js';
 import { decodeInferRequest } from './oip-request.js';
 import type { RouteContext } from './server.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
@@ -28,6 +29,11 @@ const TEXT_OUTPUT = 'postprocessing';
 
 function specJson(spec: TensorSpec): { name: string; datatype: string; shape: readonly number[] } {
   return { name: spec.name, datatype: spec.datatype, shape: spec.shape };
+}
+
+/** An output answered in binary: its bytes follow the JSON header. */
+function binaryOutputJson(tensor: NamedTensor, size: number): string {
+  return `{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.type}","shape":${shapeJson(tensor.shape)},"parameters":{"binary_data_size":${size}}}`;
 }
 
 function outputJson(tensor: NamedTensor): string {
@@ -67,7 +73,11 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
   };
 
   app.get('/v2', (_request, reply) => {
-    void reply.send({ name: 'cluster-serving', version: context.version, extensions: [] });
+    void reply.send({
+      name: 'cluster-serving',
+      version: context.version,
+      extensions: ['binary_tensor_data'],
+    });
   });
 
   app.get('/v2/health/live', (_request, reply) => {
@@ -110,13 +120,15 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
   const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let t = performance.now();
     const bytes = bodyBytes(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
+    const { json, binary } = splitBinaryBody(bytes, request.headers[HEADER_LENGTH]);
     let parsed: unknown;
     try {
-      parsed = parseInferBody(bytes);
+      parsed = parseInferBody(json);
     } catch (error) {
-      throw new CsError('CS_ERR_HTTP_BAD_REQUEST', `the body is not valid JSON: ${reasonOf(error)}`);
+      const part = binary === undefined ? 'the body' : 'the JSON header';
+      throw new CsError('CS_ERR_HTTP_BAD_REQUEST', `${part} is not valid JSON: ${reasonOf(error)}`);
     }
-    const infer = decodeInferRequest(parsed);
+    const infer = decodeInferRequest(parsed, binary);
     t = context.stage('parse', t);
 
     const model = await context.readyModel();
@@ -137,9 +149,24 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
       outputs = infer.outputs.flatMap((name) => prediction.outputs.filter((o) => o.name === name));
     }
     const id = infer.id === undefined ? '' : `,"id":${JSON.stringify(infer.id)}`;
-    const body = `{"model_name":${JSON.stringify(job)},"model_version":"${MODEL_VERSION}"${id},"outputs":[${outputs.map(outputJson).join(',')}]}`;
+    const inBinary = (o: NamedTensor): boolean =>
+      infer.binaryOutputs === 'all' || infer.binaryOutputs.has(o.name);
+    const tails = outputs.map((o) => (inBinary(o) ? binaryTensorBytes(o) : undefined));
+    const parts = outputs.map((o, i) => {
+      const tail = tails[i];
+      return tail === undefined ? outputJson(o) : binaryOutputJson(o, tail.length);
+    });
+    const body = `{"model_name":${JSON.stringify(job)},"model_version":"${MODEL_VERSION}"${id},"outputs":[${parts.join(',')}]}`;
+    const binaryParts = tails.filter((tail): tail is Buffer => tail !== undefined);
+    if (binaryParts.length === 0) {
+      context.stage('encode', t);
+      void reply.type('application/json').send(body);
+      return;
+    }
+    const header = Buffer.from(body, 'utf8');
+    const payload = Buffer.concat([header, ...binaryParts]);
     context.stage('encode', t);
-    void reply.type('application/json').send(body);
+    void reply.type('application/octet-stream').header(HEADER_LENGTH, String(header.length)).send(payload);
   };
 
   for (const path of modelPaths('')) app.get(path, { onRequest: knownModel }, metadata);

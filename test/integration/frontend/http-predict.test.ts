@@ -169,6 +169,36 @@ describe('HTTP frontend with a real worker', () => {
     });
     expect((filtered.body['outputs'] as { name: string }[]).map((o) => o.name)).toEqual(['score']);
 
+    // The binary tensor extension, as Triton's clients send it: same numbers, in binary.
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: [
+          { name: 'a', shape: [3, 4], datatype: 'FP32', parameters: { binary_data_size: 48 } },
+          { name: 'b', shape: [3, 4], datatype: 'FP32', parameters: { binary_data_size: 48 } },
+        ],
+        outputs: [{ name: 'sum', parameters: { binary_data: true } }, { name: 'score' }],
+      }),
+    );
+    const binary = await fetch(`${f.url}/v2/models/twoio_job/infer`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(header.length),
+      },
+      body: Buffer.concat([header, Buffer.from(a.buffer), Buffer.from(b.buffer)]),
+    });
+    expect(binary.status).toBe(200);
+    const answer = Buffer.from(await binary.arrayBuffer());
+    const headerLength = Number(binary.headers.get('inference-header-content-length'));
+    const answered = JSON.parse(answer.subarray(0, headerLength).toString()) as {
+      outputs: { name: string; parameters?: { binary_data_size: number }; data?: number[] }[];
+    };
+    expect(answered.outputs[0]).toMatchObject({ name: 'sum', parameters: { binary_data_size: 48 } });
+    const tail = answer.subarray(headerLength);
+    const sum = new Float32Array(tail.buffer.slice(tail.byteOffset, tail.byteOffset + tail.length));
+    expect(Array.from(sum)).toEqual(Array.from(direct['sum']?.data as Float32Array));
+    expectClose(answered.outputs[1]?.data ?? [], direct['score']?.data as Float32Array, 'score');
+
     const wrong = await postJson(`${f.url}/v2/models/twoio_job/infer`, {
       inputs: [{ name: 'a', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
     });

@@ -91,7 +91,14 @@ describe('decodeInferRequest', () => {
       ],
       [{ inputs: [input({ datatype: 'UINT64', data: [1, 2, 3, -1] })] }, 'out of range for UINT64'],
       [{ inputs: [input({ datatype: 'BYTES', data: ['a', 'b', 'c', 4] })] }, 'data[3] must be a string'],
-      [{ inputs: [input({ parameters: { binary_data_size: 16 } })] }, 'binary tensor extension'],
+      [
+        { inputs: [input({ parameters: { binary_data_size: 16 } })] },
+        'give "data" or binary_data_size, not both',
+      ],
+      [
+        { inputs: [input({ data: undefined, parameters: { binary_data_size: 16 } })] },
+        'binary_data_size needs a binary body',
+      ],
       [{ inputs: [input({})], outputs: [{ nom: 'y' }] }, 'outputs[0] must be an object with a string "name"'],
       [{ inputs: [input({})], outputs: 'y' }, '"outputs" must be an array'],
     ];
