@@ -6,6 +6,8 @@
  *   oip / predict  autocannon → frontend process (dist/frontend/main.js) → Redis → workers (as
  *                  many as cores, the default modelParallelism; `--workers n` to change)
  *   oip ×2         the same with two frontend processes sharing the port (http.processes: 2)
+ *   oip binary     the OIP request with KServe's binary tensor extension (JSON header + raw
+ *                  float32 bytes), one frontend process
  *   naive ×1 / ×2  autocannon → fastify that parses the body and calls session.run in its handler,
  *                  one process, and two sharing the port through node:cluster
  * at concurrency (connections) 1 and 64. Latencies are taken per response (fractional ms),
@@ -60,6 +62,30 @@ function oipBody(c: ModelCase): string {
   return JSON.stringify({
     inputs: [{ name: c.input, shape: c.shape, datatype: 'FP32', data: Array.from(sampleData(c.shape)) }],
   });
+}
+
+/** The same request with the binary tensor extension: a JSON header, then the float32 bytes. */
+function oipBinaryBody(c: ModelCase): { body: Buffer; headers: Record<string, string> } {
+  const data = sampleData(c.shape);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: c.input,
+          shape: c.shape,
+          datatype: 'FP32',
+          parameters: { binary_data_size: data.byteLength },
+        },
+      ],
+    }),
+  );
+  return {
+    body: Buffer.concat([header, Buffer.from(data.buffer, data.byteOffset, data.byteLength)]),
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(header.length),
+    },
+  };
 }
 
 /** BigDL's form: one instance, the sample without its batch dimension, as nested arrays. */
@@ -148,10 +174,14 @@ interface LoadResult {
 function load(
   label: string,
   url: string,
-  body: string,
+  request: string | { body: Buffer; headers: Record<string, string> },
   connections: number,
   seconds: number,
 ): Promise<LoadResult> {
+  const { body, headers } =
+    typeof request === 'string'
+      ? { body: request, headers: { 'content-type': 'application/json' } }
+      : request;
   return new Promise((done, fail) => {
     const latencies: number[] = [];
     let failed = 0;
@@ -159,7 +189,7 @@ function load(
       {
         url,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers,
         body,
         connections,
         duration: seconds,
@@ -291,6 +321,14 @@ async function main(): Promise<void> {
           for (const connections of [1, 64]) {
             record(
               await load(`${c.kind} frontend /predict ×1`, `${f.url}/predict`, predict, connections, SECONDS),
+            );
+          }
+          for (const connections of [1, 64]) {
+            const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
+            const name = `${c.kind} frontend oip binary ×1`;
+            record(await load(name, infer, oipBinaryBody(c), connections, SECONDS));
+            notes.push(
+              breakdown(`${name} c${connections}`, b0, await stages(f.url), s0, await readStats(stats, job)),
             );
           }
         }
