@@ -82,20 +82,26 @@ export function expectedLabel(file: string): Classified['label'] {
 
 export interface CliOutcome {
   readonly code: number;
+  readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs the real CLI, showing its output as it comes and keeping stderr to read the reason. */
+/** Runs the real CLI, showing its output as it comes and keeping it to read (the reason, the addresses). */
 export function runCli(args: readonly string[]): Promise<CliOutcome> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      process.stdout.write(chunk);
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       process.stderr.write(chunk);
     });
     child.once('error', reject);
-    child.once('exit', (code) => resolvePromise({ code: code ?? 1, stderr }));
+    child.once('exit', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
   });
 }
 

@@ -102,7 +102,7 @@ function report(
   return allRight;
 }
 
-function closingLines(httpPort: number): string {
+function closingLines(httpPort: number, dashboard: string | undefined): string {
   const sample =
     relative(process.cwd(), join(IMAGES_DIR, 'total-180.jpg')) || join(IMAGES_DIR, 'total-180.jpg');
   const home = process.env['CLUSTER_SERVING_HOME'];
@@ -114,6 +114,7 @@ function closingLines(httpPort: number): string {
     `    -d "{\\"instances\\":[{\\"x\\":\\"$(base64 -w0 ${sample})\\"}]}"`,
     'See it:',
     `  ${prefix}npx cluster-serving list`,
+    ...(dashboard === undefined ? [] : [`  ${dashboard}   (the dashboard, in a browser)`]),
     'Stop everything it started:',
     `  ${prefix}npx cluster-serving shutdown`,
     '',
@@ -149,7 +150,8 @@ async function main(): Promise<number> {
   const client = await viaClient(samples, redisPort);
   const http = await viaHttp(samples, httpPort);
   const allRight = report(samples, client, http);
-  process.stdout.write(closingLines(httpPort));
+  const dashboard = /^\s*dashboard:\s*(\S+)/m.exec(started.stdout)?.[1];
+  process.stdout.write(closingLines(httpPort, dashboard));
   return allRight ? 0 : 1;
 }
 

@@ -23,12 +23,13 @@ describe('npm run demo', () => {
   it('serves the PaddleOCR classifier through the real CLI and classifies upright and rotated text right', async () => {
     const redisPort = await freePort();
     const httpPort = await freePort();
+    const dashboardPort = await freePort();
     const demo = spawn(
       TSX,
       ['scripts/demo.ts', '--redis-port', String(redisPort), '--http-port', String(httpPort)],
       {
         cwd: ROOT,
-        env: cli.env(),
+        env: cli.env({ CLUSTER_SERVING_DASHBOARD: `127.0.0.1:${dashboardPort}` }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -50,6 +51,7 @@ describe('npm run demo', () => {
     expect(stdout).toContain('All 10 images classified right');
     expect(stdout).toContain(`curl -s http://127.0.0.1:${httpPort}/predict`);
     expect(stdout).toContain(`CLUSTER_SERVING_HOME=${cli.home} npx cluster-serving shutdown`);
+    expect(stdout).toContain(`  http://127.0.0.1:${dashboardPort}   (the dashboard, in a browser)`);
 
     // The service is left running: an upside-down line sent now is still classified 180°.
     const image = (await readFile(join(ROOT, 'demo', 'images', 'total-180.jpg'))).toString('base64');
