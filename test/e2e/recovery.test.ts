@@ -37,6 +37,21 @@ async function managedRedisPid(): Promise<number | null> {
   return state.redis[0]?.pid ?? null;
 }
 
+/** SIGKILLs the managed redis-server and waits for the supervisor to start another; its pid. */
+async function killAndAwaitRestart(): Promise<{ first: number; second: number }> {
+  const first = await managedRedisPid();
+  if (first === null) throw new Error('no managed redis-server recorded');
+  process.kill(first, 'SIGKILL');
+  const second = await waitFor(
+    async () => {
+      const pid = await managedRedisPid();
+      return pid !== null && pid !== first && isRunning(pid) ? pid : undefined;
+    },
+    { what: 'the managed redis-server to be restarted', timeoutMs: 30_000 },
+  );
+  return { first, second };
+}
+
 interface Listed {
   jobs: { name: string; workers: { ready: number; total: number; remote: number } }[];
 }
@@ -49,16 +64,7 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
       model,
     );
     expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
-    const first = await managedRedisPid();
-    if (first === null) throw new Error('no managed redis-server recorded');
-    process.kill(first, 'SIGKILL');
-    const second = await waitFor(
-      async () => {
-        const pid = await managedRedisPid();
-        return pid !== null && pid !== first && isRunning(pid) ? pid : undefined;
-      },
-      { what: 'the managed redis-server to be restarted', timeoutMs: 30_000 },
-    );
+    const { first, second } = await killAndAwaitRestart();
     expect(second).not.toBe(first);
     // Without redisPersistence nothing is kept on disk.
     expect(existsSync(join(cli.home, `redis-${port}`))).toBe(false);
@@ -102,13 +108,9 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
       await waitFor(async () => ((await filesText(dataDir)).includes(uri) ? true : undefined), {
         what: 'the answer to reach the append-only file',
       });
-      const first = await managedRedisPid();
-      if (first === null) throw new Error('no managed redis-server recorded');
-      process.kill(first, 'SIGKILL');
+      await killAndAwaitRestart();
       const kept = await waitFor(
         async () => {
-          const pid = await managedRedisPid();
-          if (pid === null || pid === first || !isRunning(pid)) return undefined;
           const result = await output.query(uri).catch(() => undefined);
           return result?.status === 'tensors' ? result : undefined;
         },
