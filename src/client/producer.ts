@@ -101,7 +101,10 @@ export class Producer {
       ...(options.redisTimeoutMs === undefined ? {} : { timeoutMs: options.redisTimeoutMs }),
     };
     this.redis = createRedis({ ...connect, name: 'cs-producer' });
-    this.subscriber = createRedis({ ...connect, name: 'cs-producer-replies' });
+    // It subscribes again itself when it comes back (see 'ready' below): ioredis's own resubscribe
+    // is a promise nobody holds, so a connection closed meanwhile (by stop(), say) would end the
+    // embedding process with an unhandled rejection.
+    this.subscriber = createRedis({ ...connect, name: 'cs-producer-replies', autoResubscribe: false });
     this.channel = keys.replyChannel(this.clientId);
     this.redis.defineCommand('csBoundedXadd', { numberOfKeys: 1, lua: BOUNDED_XADD });
     this.redis.on('error', (error) => this.logger.debug({ err: error }, 'redis connection error'));
@@ -111,6 +114,12 @@ export class Producer {
     this.subscriber.on('close', () =>
       this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'lost the connection to Redis'),
     );
+    this.subscriber.on('ready', () => {
+      if (this.stateValue !== 'running') return;
+      this.subscriber
+        .subscribe(this.channel)
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'cannot subscribe again to replies'));
+    });
   }
 
   get state(): ProducerState {

@@ -14,6 +14,11 @@ export interface ConnectOptions {
    */
   readonly role: 'producer' | 'worker';
   readonly name?: string;
+  /**
+   * Subscribe again to the channels of a connection that came back (ioredis's own way, whose
+   * failure nobody can catch). Off for a subscriber that subscribes again itself.
+   */
+  readonly autoResubscribe?: boolean;
 }
 
 /** The one place Redis connections are made, so every process reconnects and times out alike. */
@@ -26,6 +31,7 @@ export function createRedis(options: ConnectOptions): Redis {
     maxRetriesPerRequest: options.role === 'producer' ? 0 : null,
     enableOfflineQueue: options.role === 'worker',
     enableReadyCheck: true,
+    ...(options.autoResubscribe === false ? { autoResubscribe: false } : {}),
     ...(options.name === undefined ? {} : { connectionName: options.name }),
   };
   if (options.role === 'producer') redisOptions.commandTimeout = timeoutMs;

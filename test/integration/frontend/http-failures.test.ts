@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
@@ -152,6 +153,20 @@ describe('HTTP frontend when things go wrong', () => {
       mlpReference(x, 1),
       'after restart',
     );
+    // Its reply channel is subscribed again on the new server (answers come pushed, not read late).
+    const probe = new Redis(url);
+    try {
+      const channels = await waitFor(
+        async () => {
+          const found = (await probe.pubsub('CHANNELS', `${keys.replyChannel('')}*`)) as string[];
+          return found.length > 0 ? found : undefined;
+        },
+        { what: 'the reply channel to be subscribed again' },
+      );
+      expect(channels).toHaveLength(1);
+    } finally {
+      probe.disconnect();
+    }
   });
 
   it('runs as its own process: ready message with its url, port in use refused, SIGTERM exits 0', async () => {
