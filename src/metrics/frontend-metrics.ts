@@ -23,6 +23,8 @@ export type RequestStage = 'parse' | 'validate' | 'submit' | 'encode';
 export interface JobFigures {
   readonly processed: number;
   readonly errors: Readonly<Record<string, number>>;
+  /** Entries removed without an answer (no usable uri), or answers dropped (entry no longer the worker's), by reason. */
+  readonly dropped: Readonly<Record<string, number>>;
   readonly batches: number;
   readonly queueMsTotal: number;
   readonly computeMsTotal: number;
@@ -126,6 +128,13 @@ export function createFrontendMetrics(options: {
     registers: [registry],
     aggregator: JOB_AGGREGATOR,
   });
+  const jobDropped = new Counter({
+    name: 'cs_job_dropped_total',
+    help: 'Entries removed unanswered (reason no_uri) and answers dropped because another worker had claimed the entry (reason not_pending)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    aggregator: JOB_AGGREGATOR,
+  });
   const batches = new Counter({
     name: 'cs_job_batches_total',
     help: 'Inference runs (batches) of the job',
@@ -206,6 +215,7 @@ export function createFrontendMetrics(options: {
       figuresUp.set(1);
       setCounter(processed, figures.processed);
       setLabelled(jobErrors, 'reason', figures.errors);
+      setLabelled(jobDropped, 'reason', figures.dropped);
       setCounter(batches, figures.batches);
       setLabelled(batchSizes, 'size', figures.batchSizes);
       setCounter(queueSeconds, figures.queueMsTotal / 1000);

@@ -18,6 +18,11 @@ export interface WorkerInfo {
 export interface JobStats {
   readonly processed: number;
   readonly errors: Readonly<Record<string, number>>;
+  /**
+   * Entries a worker removed without an answer (`no_uri`: no usable uri) and answers it
+   * dropped (`not_pending`: another worker had claimed the entry), by reason.
+   */
+  readonly dropped: Readonly<Record<string, number>>;
   readonly batches: number;
   readonly queueMsTotal: number;
   readonly computeMsTotal: number;
@@ -71,13 +76,16 @@ export async function readStats(redis: Redis, job: string): Promise<JobStats> {
   const hash = await redis.hgetall(keys.stats(job));
   const errors: Record<string, number> = {};
   const batchSizes: Record<string, number> = {};
+  const dropped: Record<string, number> = {};
   for (const [field, value] of Object.entries(hash)) {
     if (field.startsWith('errors:')) errors[field.slice('errors:'.length)] = Number(value);
+    else if (field.startsWith('dropped:')) dropped[field.slice('dropped:'.length)] = Number(value);
     else if (field.startsWith('batch:')) batchSizes[field.slice('batch:'.length)] = Number(value);
   }
   return {
     processed: Number(hash['processed'] ?? 0),
     errors,
+    dropped,
     batches: Number(hash['batches'] ?? 0),
     queueMsTotal: Number(hash['queue_ms'] ?? 0),
     computeMsTotal: Number(hash['compute_ms'] ?? 0),

@@ -1,24 +1,42 @@
 import type { Redis } from 'ioredis';
 
-/** One result hash to write (with its TTL), and the reply to publish after it. */
-export interface ResultWrite {
-  readonly key: string;
-  /** field, value, field, value, ... */
-  readonly fields: readonly (string | Buffer)[];
-  readonly reply: { readonly channel: string; readonly message: Buffer } | undefined;
+/**
+ * One stream entry to settle: its result hash (with its TTL) and the reply to publish after
+ * it, or neither for an entry that cannot be answered (no usable uri) and is only removed.
+ */
+export interface EntryAnswer {
+  readonly id: string;
+  /** Stats field to add 1 to when this entry is settled here ('errors:<code>', 'dropped:no_uri'). */
+  readonly counter: string | undefined;
+  readonly result:
+    | {
+        readonly key: string;
+        /** field, value, field, value, ... */
+        readonly fields: readonly (string | Buffer)[];
+        readonly reply: { readonly channel: string; readonly message: Buffer } | undefined;
+      }
+    | undefined;
 }
 
 export interface BatchWrite {
   readonly stream: string;
   readonly statsKey: string;
   readonly group: string;
+  /** The consumer that read (or claimed) the entries: only its pending entries are answered. */
+  readonly consumer: string;
   readonly ttlSeconds: number;
-  readonly results: readonly ResultWrite[];
-  /** Entry ids to acknowledge and delete once every result is written. */
-  readonly ids: readonly string[];
+  readonly entries: readonly EntryAnswer[];
+  /** Stats fields that count answered entries: each gets the number of results written. */
+  readonly answeredCounters: readonly string[];
   readonly counters: ReadonlyMap<string, number>;
   readonly floatCounters: ReadonlyMap<string, number>;
 }
+
+/** Stats field counting entries removed unanswered because they carry no usable uri. */
+export const DROPPED_NO_URI = 'dropped:no_uri';
+
+/** Stats field counting answers dropped because their entry was no longer pending for the worker. */
+export const DROPPED_NOT_PENDING = 'dropped:not_pending';
 
 /*
  * Everything one batch writes, in one call: every result hash with its TTL and its reply,
@@ -27,38 +45,60 @@ export interface BatchWrite {
  * than running a small model. Redis refuses the whole script up front when it is out of
  * memory, so a batch is never half answered.
  *
- * KEYS: stream, stats. ARGV: group, ttl, #results, #ids, #counters, #float counters, then
- * per result: key, #fields, fields..., reply channel ('' for none), reply message; then the
- * ids; then counter name/increment pairs; then float counter name/increment pairs.
+ * At most one answer per entry: an entry is answered only while it is still pending for
+ * this consumer. Another worker may have claimed it (this one looked dead) and answered it
+ * or be running it; then this worker's result is dropped and the entry left alone. The check
+ * and the writes run in one script, so nothing can claim the entry in between. Checked per
+ * entry id, never per uri: BigDL clients reuse uris.
+ *
+ * KEYS: stream, stats. ARGV: group, consumer, ttl, #entries, #counters, #float counters,
+ * #answered counters, then per entry: id, counter ('' for none), result key ('' for none),
+ * #fields, fields..., reply channel ('' for none), reply message; then counter name/increment
+ * pairs; then float counter name/increment pairs; then the answered counters' names.
+ * Returns the ids whose answer was dropped.
  */
 const ANSWER_BATCH = `
-local i = 7
-local ttl = ARGV[2]
-for _ = 1, tonumber(ARGV[3]) do
-  local key = ARGV[i]
-  local count = tonumber(ARGV[i + 1])
-  i = i + 2
-  redis.call('HSET', key, unpack(ARGV, i, i + count - 1))
-  i = i + count
-  redis.call('EXPIRE', key, ttl)
-  if ARGV[i] ~= '' then redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
-  i = i + 2
+local stream, stats = KEYS[1], KEYS[2]
+local group, consumer, ttl = ARGV[1], ARGV[2], ARGV[3]
+local i = 8
+local settled, dropped, written = {}, {}, 0
+for _ = 1, tonumber(ARGV[4]) do
+  local id, counter, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local count = tonumber(ARGV[i + 3])
+  i = i + 4
+  local mine = #redis.call('XPENDING', stream, group, id, id, 1, consumer) > 0
+  if mine then
+    if key ~= '' then
+      redis.call('HSET', key, unpack(ARGV, i, i + count - 1))
+      redis.call('EXPIRE', key, ttl)
+      if ARGV[i + count] ~= '' then redis.call('PUBLISH', ARGV[i + count], ARGV[i + count + 1]) end
+      written = written + 1
+    end
+    if counter ~= '' then redis.call('HINCRBY', stats, counter, 1) end
+    settled[#settled + 1] = id
+  else
+    dropped[#dropped + 1] = id
+  end
+  i = i + count + 2
 end
-local ids = tonumber(ARGV[4])
-if ids > 0 then
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, i + ids - 1))
-  redis.call('XDEL', KEYS[1], unpack(ARGV, i, i + ids - 1))
+if #settled > 0 then
+  redis.call('XACK', stream, group, unpack(settled))
+  redis.call('XDEL', stream, unpack(settled))
 end
-i = i + ids
 for _ = 1, tonumber(ARGV[5]) do
-  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', stats, ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 for _ = 1, tonumber(ARGV[6]) do
-  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBYFLOAT', stats, ARGV[i], ARGV[i + 1])
   i = i + 2
 end
-return 1
+for _ = 1, tonumber(ARGV[7]) do
+  if written > 0 then redis.call('HINCRBY', stats, ARGV[i], written) end
+  i = i + 1
+end
+if #dropped > 0 then redis.call('HINCRBY', stats, '${DROPPED_NOT_PENDING}', #dropped) end
+return dropped
 `;
 
 interface AnswerCommand {
@@ -75,22 +115,26 @@ export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
     batch.stream,
     batch.statsKey,
     batch.group,
+    batch.consumer,
     String(batch.ttlSeconds),
-    String(batch.results.length),
-    String(batch.ids.length),
+    String(batch.entries.length),
     String(batch.counters.size),
     String(batch.floatCounters.size),
+    String(batch.answeredCounters.length),
   ];
-  for (const result of batch.results) {
-    args.push(result.key, String(result.fields.length), ...result.fields);
-    args.push(result.reply?.channel ?? '', result.reply?.message ?? '');
+  for (const { id, counter, result } of batch.entries) {
+    args.push(id, counter ?? '', result?.key ?? '', String(result?.fields.length ?? 0));
+    if (result !== undefined) args.push(...result.fields);
+    args.push(result?.reply?.channel ?? '', result?.reply?.message ?? '');
   }
-  args.push(...batch.ids);
   for (const [name, by] of batch.counters) args.push(name, String(by));
   for (const [name, by] of batch.floatCounters) args.push(name, String(by));
+  args.push(...batch.answeredCounters);
   return args;
 }
 
-export function writeBatch(redis: Redis, batch: BatchWrite): Promise<unknown> {
-  return (redis as unknown as AnswerCommand).csAnswerBatch(...answerScriptArgs(batch));
+/** Writes the batch; resolves to the ids whose answer was dropped (no longer pending for this consumer). */
+export async function writeBatch(redis: Redis, batch: BatchWrite): Promise<string[]> {
+  const dropped = await (redis as unknown as AnswerCommand).csAnswerBatch(...answerScriptArgs(batch));
+  return Array.isArray(dropped) ? dropped.map(String) : [];
 }

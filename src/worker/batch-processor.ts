@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config/types.js';
-import { reasonOf, type ErrorCode } from '../errors/registry.js';
+import { reasonOf } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { runRecords } from './batch-runner.js';
@@ -8,11 +8,18 @@ import type { Model } from './model-session.js';
 import {
   addressOf,
   decodeRecord,
+  MAX_URI_BYTES,
   type DecodedRecord,
   type ReadyRecord,
   type RecordAddress,
 } from './record-decoder.js';
-import { defineAnswerScript, writeBatch } from './answer-script.js';
+import {
+  defineAnswerScript,
+  DROPPED_NO_URI,
+  writeBatch,
+  type BatchWrite,
+  type EntryAnswer,
+} from './answer-script.js';
 import { PixelPool } from './pixel-pool.js';
 import { encodeAnswers, type Answer } from './result-writer.js';
 import { entryTime, type StreamEntry } from './stream-entry.js';
@@ -80,11 +87,18 @@ export class BatchProcessor {
     const now = Date.now();
     let queueMs = 0;
     const addresses: RecordAddress[] = [];
+    const unanswerable: EntryAnswer[] = [];
     for (const entry of entries) {
       queueMs += Math.max(0, now - entryTime(entry.id));
       const address = addressOf(entry);
       if (address === undefined) {
-        this.logger.warn({ id: entry.id }, 'entry without a usable uri (missing, empty or too long) dropped');
+        // Nowhere to answer it: removed from the stream, counted and logged so it leaves a trace.
+        const uriBytes = entry.fields.get('uri')?.length;
+        this.logger.warn(
+          { id: entry.id, uriBytes: uriBytes ?? null, maxUriBytes: MAX_URI_BYTES },
+          'entry without a usable uri (missing, empty or over maxUriBytes) removed unanswered',
+        );
+        unanswerable.push({ id: entry.id, counter: DROPPED_NO_URI, result: undefined });
         continue;
       }
       addresses.push(address);
@@ -98,7 +112,7 @@ export class BatchProcessor {
     this.turn = new Promise<void>((resolve) => (done = resolve));
     try {
       await ahead;
-      await this.runAndWrite(entries, addresses, decoded, queueMs, done);
+      await this.runAndWrite(entries, unanswerable, addresses, decoded, queueMs, done);
     } finally {
       done();
     }
@@ -110,6 +124,7 @@ export class BatchProcessor {
    */
   private async runAndWrite(
     entries: readonly StreamEntry[],
+    unanswerable: readonly EntryAnswer[],
     addresses: readonly RecordAddress[],
     decoded: Promise<DecodedRecord[]>,
     queueMs: number,
@@ -133,20 +148,20 @@ export class BatchProcessor {
         computeMs: 0,
       };
     }
-    const { writes, failures } = encodeAnswers(outcome.answers, {
+    const answers = encodeAnswers(outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
     });
-    const counters = this.counters(outcome.answers.length, failures, outcome.runSizes);
-    const write = {
+    const write: BatchWrite = {
       stream: keys.stream(config.jobName),
       statsKey: keys.stats(config.jobName),
       group: CONSUMER_GROUP,
+      consumer: this.consumer,
       ttlSeconds: config.resultTtlSeconds,
-      results: writes,
-      ids: entries.map((e) => e.id),
-      counters,
+      entries: [...answers, ...unanswerable],
+      answeredCounters: ['processed', `worker:${this.consumer}`],
+      counters: this.counters(outcome.runSizes),
       floatCounters: new Map([
         ['compute_ms', outcome.computeMs],
         ['queue_ms', queueMs],
@@ -156,9 +171,18 @@ export class BatchProcessor {
     // the one ahead has gone through, and travels while the worker reads the next batch.
     ran();
     await this.writing;
-    this.writing = writeBatch(commands, write).catch((error: unknown) => {
-      this.logger.error({ err: error, count: entries.length }, 'writing results failed');
-    });
+    this.writing = writeBatch(commands, write).then(
+      (dropped) => {
+        if (dropped.length > 0)
+          this.logger.warn(
+            { ids: dropped, count: dropped.length },
+            'answers dropped: their entries were claimed by another worker (this one looked gone) or already answered',
+          );
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error, count: entries.length }, 'writing results failed');
+      },
+    );
   }
 
   /** Decodes the records concurrently (sharp decodes on libuv's threads). */
@@ -195,15 +219,9 @@ export class BatchProcessor {
     return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
   }
 
-  private counters(
-    answered: number,
-    failures: readonly ErrorCode[],
-    runSizes: readonly number[],
-  ): Map<string, number> {
-    const counters = new Map<string, number>([
-      ['processed', answered],
-      [`worker:${this.consumer}`, answered],
-    ]);
+  /** Counters of the runs; answers and errors are counted by the write, for the entries it answers. */
+  private counters(runSizes: readonly number[]): Map<string, number> {
+    const counters = new Map<string, number>();
     const add = (name: string): void => {
       counters.set(name, (counters.get(name) ?? 0) + 1);
     };
@@ -211,7 +229,6 @@ export class BatchProcessor {
       add('batches');
       add(`batch:${size}`);
     }
-    for (const code of failures) add(`errors:${code}`);
     return counters;
   }
 }

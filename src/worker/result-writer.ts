@@ -7,7 +7,7 @@ import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/rep
 import { encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import { keys } from '../redis/keys.js';
-import type { ResultWrite } from './answer-script.js';
+import type { EntryAnswer } from './answer-script.js';
 import type { RecordAddress } from './record-decoder.js';
 
 export type Answer =
@@ -34,14 +34,10 @@ interface Encoded {
 
 /**
  * The result hash (fields for `value`, its form and, on failure, the reason) and the reply
- * of each answer, plus the error codes of failed answers for the counters.
+ * of each answer, with the error counter of a failed one.
  */
-export function encodeAnswers(
-  answers: readonly Answer[],
-  context: WriteContext,
-): { writes: ResultWrite[]; failures: ErrorCode[] } {
-  const failures: ErrorCode[] = [];
-  const writes: ResultWrite[] = [];
+export function encodeAnswers(answers: readonly Answer[], context: WriteContext): EntryAnswer[] {
+  const writes: EntryAnswer[] = [];
   for (const answer of answers) {
     let encoded: Encoded;
     let failure: { code: ErrorCode; message: string } | undefined;
@@ -64,22 +60,25 @@ export function encodeAnswers(
       encoded.form,
     ];
     if (failure !== undefined) {
-      failures.push(failure.code);
       fields.push(RESULT_FIELDS.error, failure.message, RESULT_FIELDS.code, failure.code);
     }
     // No DEL first: a record is only answered again after a crash between writing and
     // acknowledging, and then with the same outcome and fields.
     const { reply, uri } = answer.address;
     writes.push({
-      key: keys.result(context.job, uri),
-      fields,
-      reply:
-        reply === undefined
-          ? undefined
-          : { channel: reply, message: encodeReply(uri, encoded.reply, encoded.replyPayload) },
+      id: answer.address.entry.id,
+      counter: failure === undefined ? undefined : `errors:${failure.code}`,
+      result: {
+        key: keys.result(context.job, uri),
+        fields,
+        reply:
+          reply === undefined
+            ? undefined
+            : { channel: reply, message: encodeReply(uri, encoded.reply, encoded.replyPayload) },
+      },
     });
   }
-  return { writes, failures };
+  return writes;
 }
 
 function encodeOutputs(address: RecordAddress, outputs: readonly NamedTensor[], pp: PostProcessing): Encoded {

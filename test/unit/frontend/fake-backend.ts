@@ -81,6 +81,7 @@ export class FakeBackend implements PredictionBackend {
   figuresValue: JobFigures = {
     processed: 42,
     errors: { CS_ERR_INPUT_MISMATCH: 2 },
+    dropped: { no_uri: 1 },
     batches: 10,
     queueMsTotal: 1500,
     computeMsTotal: 250,
