@@ -134,14 +134,16 @@ export class Worker {
       await connectRedis(this.reader, config.redisUrl);
       await this.ensureGroup();
       this.batches = new BatchProcessor(this.model, this.commands, config, this.consumer, this.logger);
-      this.heartbeat = new Heartbeat(
-        this.commands,
-        config.jobName,
-        this.consumer,
-        this.model.metadata,
-        this.logger,
-        () => this.onBeat(),
-      );
+      this.heartbeat = new Heartbeat({
+        redisUrl: config.redisUrl,
+        timeoutMs: config.redisTimeout,
+        caFile: config.redisSecureTrustStorePath,
+        job: config.jobName,
+        consumer: this.consumer,
+        model: this.model.metadata,
+        logger: this.logger,
+        onBeat: () => this.onBeat(),
+      });
       await this.heartbeat.start();
     } catch (error) {
       this.setState('failed');
