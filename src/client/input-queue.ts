@@ -22,6 +22,13 @@ export interface InputQueueOptions extends RedisLocation {
    * the job's own maxQueueLength, as its workers publish it.
    */
   readonly maxQueueLength?: number;
+  /**
+   * Most rows in one request's own batch dimension, and most bytes of its tensors: a larger
+   * request is refused with CS_ERR_RECORD_TOO_LARGE before it reaches Redis. By default the
+   * job's own maxRecordBatch and maxRecordBytes, as its workers publish them.
+   */
+  readonly maxRecordBatch?: number;
+  readonly maxRecordBytes?: number;
   /** predict() waits for a worker to come instead of failing when none is alive. */
   readonly waitForWorker?: boolean;
   /** Default predict() timeout, ms. */
@@ -69,6 +76,8 @@ export class InputQueue {
       caFile: options.caFile,
       countWindow: 256,
       ...(options.maxQueueLength === undefined ? {} : { maxQueueLength: options.maxQueueLength }),
+      ...(options.maxRecordBatch === undefined ? {} : { maxRecordBatch: options.maxRecordBatch }),
+      ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
       ...(options.redisTimeoutMs === undefined ? {} : { redisTimeoutMs: options.redisTimeoutMs }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
@@ -102,10 +111,8 @@ export class InputQueue {
   /** Writes one entry with this uri; read the result with OutputQueue.query(uri). Returns the stream id. */
   async enqueue(uri: string, inputs: Inputs): Promise<string> {
     await this.connect();
+    this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
     const entry = this.encode(inputs);
-    if (this.options.maxQueueLength === undefined) {
-      this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
-    }
     return this.producer.enqueueRaw(uri, entry);
   }
 
@@ -115,6 +122,8 @@ export class InputQueue {
 
   private encode(inputs: Inputs): RawEntry {
     const tensors = toNamedTensors(inputs);
+    // BigDL's form carries samples, to which the worker adds the batch dimension.
+    this.producer.checkRecord(tensors, this.serde === 'tensor');
     if (this.serde === 'bigdl') return { serde: undefined, data: encodeBigdlInput(tensors) };
     return { serde: TENSOR_SERDE, data: encodeTensorFrame(tensors) };
   }

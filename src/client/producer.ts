@@ -9,7 +9,8 @@ import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
 import { decodeTensorFrame, encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
-import type { NamedTensor } from '../protocol/tensor.js';
+import { RECORD_BOUND_DEFAULTS, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
+import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import type { Prediction } from './prediction.js';
 import { predictionFromHash } from './result-hash.js';
 
@@ -24,6 +25,10 @@ export interface ProducerOptions {
   readonly timeWindow?: number;
   /** Refuse new entries once the stream holds this many (0 = no bound). */
   readonly maxQueueLength?: number;
+  /** Most rows in one record's own batch dimension; by default the job's, as its workers publish it. */
+  readonly maxRecordBatch?: number;
+  /** Most bytes of one record's tensors; by default the job's, as its workers publish it. */
+  readonly maxRecordBytes?: number;
   readonly redisTimeoutMs?: number;
   readonly caFile?: string | undefined;
   readonly logger?: Logger;
@@ -86,6 +91,7 @@ export class Producer {
   private readonly timeWindow: number;
   private maxQueueLength: number;
   private readonly boundGiven: boolean;
+  private recordBounds: RecordBounds;
   private readonly logger: Logger;
 
   constructor(private readonly options: ProducerOptions) {
@@ -93,6 +99,10 @@ export class Producer {
     this.timeWindow = Math.max(0, options.timeWindow ?? 0);
     this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
     this.boundGiven = options.maxQueueLength !== undefined;
+    this.recordBounds = {
+      maxRecordBatch: options.maxRecordBatch ?? RECORD_BOUND_DEFAULTS.maxRecordBatch,
+      maxRecordBytes: options.maxRecordBytes ?? RECORD_BOUND_DEFAULTS.maxRecordBytes,
+    };
     this.logger = options.logger ?? silentLogger();
     const connect = {
       url: options.redisUrl,
@@ -135,10 +145,28 @@ export class Producer {
     return this.waiting.size;
   }
 
-  /** Follows the bound the job's workers publish (config maxQueueLength) unless one was given. */
+  /**
+   * Follows the bounds the job's workers publish (config maxQueueLength, maxRecordBatch,
+   * maxRecordBytes) unless they were given.
+   */
   adoptJobBound(model: ModelMetadata | undefined): void {
-    if (this.boundGiven || model?.maxQueueLength === undefined) return;
+    if (model === undefined) return;
+    const { options } = this;
+    this.recordBounds = {
+      maxRecordBatch: options.maxRecordBatch ?? model.maxRecordBatch ?? this.recordBounds.maxRecordBatch,
+      maxRecordBytes: options.maxRecordBytes ?? model.maxRecordBytes ?? this.recordBounds.maxRecordBytes,
+    };
+    if (this.boundGiven || model.maxQueueLength === undefined) return;
     this.maxQueueLength = Math.max(0, model.maxQueueLength);
+  }
+
+  /**
+   * Refuses a record over maxRecordBatch or maxRecordBytes before it reaches Redis.
+   * `carriesBatch`: the tensors' first dim is the record's batch dimension (our tensor form).
+   */
+  checkRecord(inputs: readonly Tensor[], carriesBatch: boolean): void {
+    const problem = recordOverBounds(inputs, carriesBatch, this.recordBounds);
+    if (problem !== undefined) throw new CsError('CS_ERR_RECORD_TOO_LARGE', problem);
   }
 
   /** The queue bound in force (0: none known yet). */
@@ -157,6 +185,11 @@ export class Producer {
 
   /** Sends one request in our binary tensor form and waits for its result. */
   submit(inputs: readonly NamedTensor[], options: SubmitOptions): Promise<Prediction> {
+    try {
+      this.checkRecord(inputs, true);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return this.submitRaw({ serde: TENSOR_SERDE, data: encodeTensorFrame(inputs) }, options);
   }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 // keys.ts is pure (no I/O): it is imported here because it is the one place that spells
 // the result prefix, which is also the frontend's redisOutputQueue default.
 import { resultPrefix } from '../redis/keys.js';
+import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import { IMAGE_DEFAULTS, type ImageDefaults } from './image-keys.js';
 import type { CpuAffinity } from '../placement/cpu-plan.js';
 import type { HttpOptions, ImageOptions, PostProcessing } from './types.js';
@@ -36,6 +37,9 @@ export interface ConfigDefaults extends ImageDefaults {
   readonly maxQueueLength: number;
   readonly resultTtlSeconds: number;
   readonly maxDeliveries: number;
+  readonly maxRecordBatch: number;
+  /** bytes */
+  readonly maxRecordBytes: number;
   /** auto: keep the plumbing off the CPUs the inference threads need (src/placement/cpu-plan.ts). */
   readonly cpuAffinity: CpuAffinity;
   /**
@@ -73,6 +77,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   // abandoned result does not hold Redis memory for long.
   resultTtlSeconds: 600,
   maxDeliveries: 3,
+  ...RECORD_BOUND_DEFAULTS,
   cpuAffinity: 'auto',
   http: Object.freeze({
     interface: '0.0.0.0',

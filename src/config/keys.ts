@@ -45,6 +45,8 @@ export const TOP_LEVEL_PARSERS = {
   maxQueueLength: integerIn(1, 10_000_000),
   resultTtlSeconds: integerIn(1, 7 * 24 * 3600),
   maxDeliveries: integerIn(1, 100),
+  maxRecordBatch: integerIn(1, 1_000_000),
+  maxRecordBytes: sizeIn(1024, 4 * GIB),
   ...IMAGE_PARSERS,
 } as const satisfies Record<string, ValueParser<unknown>>;
 
@@ -87,6 +89,8 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'maxQueueLength',
   'resultTtlSeconds',
   'maxDeliveries',
+  'maxRecordBatch',
+  'maxRecordBytes',
   'redisPersistence',
   'cpuAffinity',
   ...IMAGE_KEYS,

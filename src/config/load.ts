@@ -108,6 +108,9 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
     resultTtlSeconds:
       readEntry(found, 'resultTtlSeconds', P.resultTtlSeconds, problems) ?? DEFAULTS.resultTtlSeconds,
     maxDeliveries: readEntry(found, 'maxDeliveries', P.maxDeliveries, problems) ?? DEFAULTS.maxDeliveries,
+    maxRecordBatch: readEntry(found, 'maxRecordBatch', P.maxRecordBatch, problems) ?? DEFAULTS.maxRecordBatch,
+    maxRecordBytes:
+      readEntry(found, 'maxRecordBytes', P.maxRecordBytes, problems)?.bytes ?? DEFAULTS.maxRecordBytes,
     cpuAffinity: readEntry(found, 'cpuAffinity', P.cpuAffinity, problems) ?? DEFAULTS.cpuAffinity,
   };
   warnIgnoredBigDlKeys(found, warnings);

@@ -74,6 +74,10 @@ export interface ServingConfig {
   readonly maxQueueLength: number;
   readonly resultTtlSeconds: number;
   readonly maxDeliveries: number;
+  /** Most rows in one record's own batch dimension. */
+  readonly maxRecordBatch: number;
+  /** Most bytes of one record's tensors. */
+  readonly maxRecordBytes: number;
   /** auto: a job whose inference threads leave CPUs spare keeps its other processes on those. */
   readonly cpuAffinity: CpuAffinity;
   /** Present when config.yaml has an `http:` section. */

@@ -13,6 +13,11 @@ export const ERRORS = {
   CS_ERR_INPUT_MISMATCH: { exitCode: 1, httpStatus: 400, summary: 'input does not match the model' },
   CS_ERR_INPUT_UNSUPPORTED: { exitCode: 1, httpStatus: 400, summary: 'input kind is not supported' },
   CS_ERR_INPUT_TOO_LARGE: { exitCode: 1, httpStatus: 413, summary: 'input is too large' },
+  CS_ERR_RECORD_TOO_LARGE: {
+    exitCode: 1,
+    httpStatus: 413,
+    summary: 'one record is over maxRecordBatch or maxRecordBytes',
+  },
   CS_ERR_INFERENCE_FAILED: { exitCode: 1, httpStatus: 500, summary: 'inference failed' },
   CS_ERR_DEADLINE_EXCEEDED: { exitCode: 1, httpStatus: 504, summary: 'no result before the deadline' },
   CS_ERR_POISON_RECORD: { exitCode: 1, httpStatus: 500, summary: 'record was delivered too many times' },

@@ -58,13 +58,16 @@ class ProducerKeeper {
   }
 
   private async attempt(): Promise<boolean> {
-    const { http, redisUrl, maxQueueLength, redisTimeoutMs, caFile } = this.settings;
+    const { http, redisUrl, maxQueueLength, maxRecordBatch, maxRecordBytes, redisTimeoutMs, caFile } =
+      this.settings;
     const producer = new Producer({
       redisUrl,
       job: http.redisInputQueue,
       countWindow: http.countWindow,
       timeWindow: http.timeWindow,
       ...(maxQueueLength === undefined ? {} : { maxQueueLength }),
+      ...(maxRecordBatch === undefined ? {} : { maxRecordBatch }),
+      ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
       ...(redisTimeoutMs === undefined ? {} : { redisTimeoutMs }),
       caFile,
       logger: this.logger,

@@ -17,6 +17,9 @@ export interface FrontendSettings {
   /** The Redis url actually used (redisUrl, or redisHost:redisPort). */
   readonly redisUrl: string;
   readonly maxQueueLength: number | undefined;
+  /** The job's record bounds from its config.yaml; without one, the frontend takes them from the workers' metadata. */
+  readonly maxRecordBatch: number | undefined;
+  readonly maxRecordBytes: number | undefined;
   readonly redisTimeoutMs: number | undefined;
   readonly caFile: string | undefined;
   /** The job's worker counts and cpuAffinity, when the options come from its config.yaml. */
@@ -71,6 +74,8 @@ function settings(
     http,
     redisUrl: http.redisUrl ?? `redis://${http.redisHost}:${http.redisPort}`,
     maxQueueLength: config?.maxQueueLength,
+    maxRecordBatch: config?.maxRecordBatch,
+    maxRecordBytes: config?.maxRecordBytes,
     redisTimeoutMs: config?.redisTimeout,
     caFile: config?.redisSecureEnabled === true ? config.redisSecureTrustStorePath : undefined,
     placement: config,

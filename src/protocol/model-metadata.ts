@@ -21,4 +21,7 @@ export interface ModelMetadata {
   readonly maxBatchSize: number;
   /** The job's queue bound (config maxQueueLength), for producers that were not given one. */
   readonly maxQueueLength?: number;
+  /** The job's record bounds (config maxRecordBatch, maxRecordBytes), for producers that were not given them. */
+  readonly maxRecordBatch?: number;
+  readonly maxRecordBytes?: number;
 }

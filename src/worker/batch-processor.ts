@@ -195,6 +195,7 @@ export class BatchProcessor {
       now,
       image: config.image,
       pixels: this.pixels,
+      bounds: { maxRecordBatch: config.maxRecordBatch, maxRecordBytes: config.maxRecordBytes },
     };
     return Promise.all(addresses.map((address) => decodeRecord(address, context)));
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { CsError, reasonOf } from '../errors/registry.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
+import type { RecordBounds } from '../protocol/record-bounds.js';
 import {
   allocate,
   dataTypeFromOnnx,
@@ -21,6 +22,8 @@ export interface LoadOptions {
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
   readonly maxQueueLength: number;
+  /** Published with the metadata, so producers refuse records the workers would refuse. */
+  readonly bounds?: RecordBounds;
 }
 
 /** A run's outputs, and how long the session took (not counting a wait in a queue). */
@@ -104,6 +107,7 @@ export class ModelSession implements Model {
       inputAlreadyBatched: options.inputAlreadyBatched,
       maxBatchSize: options.maxBatchSize,
       maxQueueLength: options.maxQueueLength,
+      ...options.bounds,
     };
     return new ModelSession(session, metadata);
   }

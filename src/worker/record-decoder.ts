@@ -3,6 +3,7 @@ import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
 import { castTensor } from '../protocol/cast.js';
+import { encodedOverBounds, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import { bigdlStringTensor } from '../protocol/string-input.js';
 import { decodeInstances } from '../protocol/json-instances.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
@@ -49,6 +50,8 @@ export interface DecodeContext {
   readonly image: ImageOptions;
   /** Where image tensors take their buffers; the caller gives them back once the batch is answered. */
   readonly pixels?: PixelPool;
+  /** maxRecordBatch / maxRecordBytes: a record past them is answered with an error, not run. */
+  readonly bounds: RecordBounds;
 }
 
 /** Undefined when the entry has no usable uri: there is nowhere to answer it. */
@@ -84,21 +87,28 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
   }
   const data = entry.fields.get('data');
   if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
+  const encodedProblem = encodedOverBounds(data.length, context.bounds);
+  if (encodedProblem !== undefined) return fail(address, 'CS_ERR_RECORD_TOO_LARGE', encodedProblem);
   try {
     const serde = entry.fields.get('serde')?.toString();
     const { model } = context;
     if (serde === undefined || serde === '') {
       const tensors = decodeBigdlInput(data);
-      return ready(address, await prepareSample(tensors, context, true), model);
+      return ready(address, await prepareSample(tensors, context, true), model, context.bounds);
     }
     if (serde === 'stream') {
       const instances = decodeInstances(data);
       const samples = await Promise.all(instances.map((tensors) => prepareSample(tensors, context, true)));
       const inputs = model.inputs.map((_, i) => concatBatch(samples.map((s) => s[i] as Tensor)));
-      return ready(address, inputs, model);
+      return ready(address, inputs, model, context.bounds);
     }
     if (serde === TENSOR_SERDE) {
-      return ready(address, await prepareSample(decodeTensorFrame(data), context, false), model);
+      return ready(
+        address,
+        await prepareSample(decodeTensorFrame(data), context, false),
+        model,
+        context.bounds,
+      );
     }
     return fail(
       address,
@@ -196,7 +206,15 @@ function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
   return tensor;
 }
 
-function ready(address: RecordAddress, inputs: Tensor[], model: ModelMetadata): ReadyRecord {
+function ready(
+  address: RecordAddress,
+  inputs: Tensor[],
+  model: ModelMetadata,
+  bounds: RecordBounds,
+): ReadyRecord {
+  // Checked before any run: a record of thousands of rows would take the worker's memory.
+  const tooLarge = recordOverBounds(inputs, model.batchable, bounds);
+  if (tooLarge !== undefined) throw new CsError('CS_ERR_RECORD_TOO_LARGE', tooLarge);
   // A model that cannot be batched (an input whose first dim is fixed, such as a recurrent
   // state [2,N,64]) runs each record alone, so its inputs need not agree on a first dim.
   if (!model.batchable) return { ...address, ok: true, inputs, rows: 1 };

@@ -103,6 +103,7 @@ export class Worker {
         inputAlreadyBatched: config.inputAlreadyBatched,
         maxBatchSize: config.maxBatchSize,
         maxQueueLength: config.maxQueueLength,
+        bounds: { maxRecordBatch: config.maxRecordBatch, maxRecordBytes: config.maxRecordBytes },
       };
       if (this.threaded) {
         const runner = await ModelRunner.start(load, (reason) => this.onModelLost(reason));

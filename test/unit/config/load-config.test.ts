@@ -71,6 +71,8 @@ describe('the config.yaml template', () => {
       maxQueueLength: DEFAULTS.maxQueueLength,
       resultTtlSeconds: DEFAULTS.resultTtlSeconds,
       maxDeliveries: DEFAULTS.maxDeliveries,
+      maxRecordBatch: DEFAULTS.maxRecordBatch,
+      maxRecordBytes: DEFAULTS.maxRecordBytes,
       cpuAffinity: DEFAULTS.cpuAffinity,
       http: undefined,
     });

@@ -68,6 +68,8 @@ describe('resolveConfig: defaults', () => {
       maxQueueLength: 10_000,
       resultTtlSeconds: 600,
       maxDeliveries: 3,
+      maxRecordBatch: 256,
+      maxRecordBytes: 64 * 1024 * 1024,
       cpuAffinity: 'auto',
       http: undefined,
     };
@@ -130,6 +132,9 @@ describe('resolveConfig: each key', () => {
     ['maxQueueLength', 1, (c) => c.maxQueueLength, 1],
     ['resultTtlSeconds', 60, (c) => c.resultTtlSeconds, 60],
     ['maxDeliveries', 10, (c) => c.maxDeliveries, 10],
+    ['maxRecordBatch', 1000, (c) => c.maxRecordBatch, 1000],
+    ['maxRecordBytes', '1gb', (c) => c.maxRecordBytes, 1024 ** 3],
+    ['maxRecordBytes', 4096, (c) => c.maxRecordBytes, 4096],
     ['cpuAffinity', 'OFF', (c) => c.cpuAffinity, 'off'],
   ])('%s: %j', (key, value, pick, expected) => {
     expect(pick(read({ [key]: value }))).toEqual(expected);
@@ -160,6 +165,8 @@ describe('resolveConfig: each key', () => {
     ['maxQueueLength', 0, 'maxQueueLength: expected an integer from 1 to 10000000, got 0'],
     ['resultTtlSeconds', 0, 'resultTtlSeconds: expected an integer from 1'],
     ['maxDeliveries', 0, 'maxDeliveries: expected an integer from 1 to 100, got 0'],
+    ['maxRecordBatch', 0, 'maxRecordBatch: expected an integer from 1 to 1000000, got 0'],
+    ['maxRecordBytes', '8gb', 'maxRecordBytes: expected a size like 8g, 512mb or 1073741824'],
     ['cpuAffinity', 'pinned', 'cpuAffinity: expected one of auto, off, got "pinned"'],
     ['modelPath', { path: 'x' }, 'modelPath: expected a text value, got a mapping'],
   ])('refuses %s: %j', (key, value, expected) => {

@@ -80,12 +80,15 @@ describe('resolveFrontendSettings', () => {
       jobName: 'cfg_job',
       redisUrl: 'redis://10.0.0.5:6400',
       maxQueueLength: 77,
+      maxRecordBatch: 9,
       http: { port: 9000, parallelism: 5 },
     });
     const fromConfig = resolveFrontendSettings({ configPath: path });
     expect(fromConfig.http).toMatchObject({ port: 9000, parallelism: 5, redisInputQueue: 'cfg_job' });
     expect(fromConfig.redisUrl).toBe('redis://10.0.0.5:6400');
     expect(fromConfig.maxQueueLength).toBe(77);
+    expect(fromConfig.maxRecordBatch).toBe(9);
+    expect(fromConfig.maxRecordBytes).toBe(64 * 1024 * 1024);
 
     const overridden = resolveFrontendSettings({
       configPath: path,

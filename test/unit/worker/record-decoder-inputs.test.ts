@@ -6,6 +6,7 @@ import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
 import type { ModelMetadata, TensorSpec } from '../../../src/protocol/model-metadata.js';
 import { encodeTensorFrame, TENSOR_SERDE } from '../../../src/protocol/tensor-frame.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
+import { RECORD_BOUND_DEFAULTS } from '../../../src/protocol/record-bounds.js';
 import { addressOf, decodeRecord, type DecodedRecord } from '../../../src/worker/record-decoder.js';
 
 const IMAGE: ImageOptions = BIGDL_IMAGE_OPTIONS;
@@ -41,6 +42,7 @@ async function decode(
     maxDeliveries: 3,
     now: 0,
     image,
+    bounds: RECORD_BOUND_DEFAULTS,
   });
 }
 
