@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { sendRequest } from './control-client.js';
 import { ControlServer } from './control-server.js';
 import type { DashboardAddress } from './dashboard-address.js';
 import { startDashboard } from './dashboard.js';
-import { assertSocketPathFits, type HomePaths } from './home.js';
+import { assertSocketPathFits, prepareHome, type HomePaths } from './home.js';
 import { DEFAULT_LOG_ROTATION, rotateLogs, type LogRotation } from './log-rotation.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
@@ -44,8 +43,7 @@ export interface SupervisorHost {
 export async function hostSupervisor(options: HostOptions): Promise<SupervisorHost | undefined> {
   const { paths, logger } = options;
   assertSocketPathFits(paths);
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.logsDir, { recursive: true });
+  prepareHome(paths);
   const identity: Identity = {
     pid: process.pid,
     startTime: processStartTime(process.pid),

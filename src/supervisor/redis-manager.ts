@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { pinProcess } from '../placement/affinity.js';
@@ -12,6 +12,7 @@ import {
   isLocalHost,
   parseRedisUrl,
   probeAddress,
+  redisSecretConfig,
   redisServerArgs,
 } from '../redis/server.js';
 import type { RedisRecord } from './job-record.js';
@@ -209,6 +210,7 @@ export class RedisManager {
     } catch (error) {
       server.stopping = true;
       await server.child?.terminate(3000);
+      await rm(this.secretFileOf(server.port), { force: true });
       throw error;
     }
   }
@@ -220,17 +222,30 @@ export class RedisManager {
   /** Stops a server and removes what it kept on disk: `shutdown` leaves no data behind. */
   private async retire(server: ManagedRedis): Promise<void> {
     await server.child?.terminate(5000);
+    await rm(this.secretFileOf(server.port), { force: true });
     if (server.dataDir !== undefined) await rm(server.dataDir, { recursive: true, force: true });
+  }
+
+  /** Its password, in a file only this user can read: never on the command line. */
+  private secretFileOf(port: number): string {
+    return join(this.dataRoot, `redis-${port}.conf`);
   }
 
   private async launch(server: ManagedRedis): Promise<void> {
     const binary = findRedisServer();
+    let configFile: string | undefined;
+    if (server.password !== undefined) {
+      configFile = this.secretFileOf(server.port);
+      // Removed first: `mode` applies only when the file is created.
+      await rm(configFile, { force: true });
+      await writeFile(configFile, redisSecretConfig(server.password), { mode: 0o600, flag: 'wx' });
+    }
     const child = await ManagedChild.spawn({
       command: binary,
       args: redisServerArgs({
         port: server.port,
         maxmemory: server.maxmemory,
-        password: server.password,
+        configFile,
         dataDir: server.dataDir,
       }),
       logFile: server.logFile,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { CsError } from '../errors/registry.js';
@@ -9,7 +8,7 @@ import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
 import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import type { RequestContext } from './control-server.js';
-import type { HomePaths } from './home.js';
+import { prepareHome, type HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
@@ -53,7 +52,7 @@ export class Supervisor {
   }
 
   async open(): Promise<void> {
-    mkdirSync(this.options.paths.logsDir, { recursive: true });
+    prepareHome(this.options.paths);
     const previous = await readState(this.options.paths.stateFile);
     if (previous !== undefined) {
       const reaped = await reapOrphans(previous, this.options.identity.pid);
