@@ -29,6 +29,16 @@ export function homePaths(home: string): HomePaths {
   };
 }
 
+/** A managed Redis's append-only file directory (redisPersistence). */
+export function redisDataDir(home: string, port: number): string {
+  return join(home, `redis-${port}`);
+}
+
+/** A managed Redis's config file holding its password (0600, only while it runs). */
+export function redisSecretFile(home: string, port: number): string {
+  return join(home, `redis-${port}.conf`);
+}
+
 /** The built file a process entry runs, relative to this module once compiled into dist/supervisor/. */
 export function entryFile(entry: 'supervisor' | 'worker' | 'frontend'): string {
   return new URL(`../${entry}/main.js`, import.meta.url).pathname;

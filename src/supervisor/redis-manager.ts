@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { pinProcess } from '../placement/affinity.js';
@@ -16,6 +16,7 @@ import {
   redisServerArgs,
 } from '../redis/server.js';
 import type { RedisRecord } from './job-record.js';
+import { redisDataDir, redisSecretFile } from './home.js';
 import { tailLines } from './log-tail.js';
 import { ManagedChild } from './managed-child.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -40,11 +41,19 @@ export interface RedisInUse {
   readonly version: string;
 }
 
+export interface StoppedRedis {
+  readonly urls: string[];
+  /** The append-only file directories left in place. */
+  readonly keptData: string[];
+}
+
 interface ManagedRedis {
   readonly port: number;
   readonly cpus: readonly number[] | undefined;
   /** Its append-only file's directory, when it keeps one. */
   readonly dataDir: string | undefined;
+  /** The directory held a file from an earlier server: never removed by a failed start. */
+  readonly replayed: boolean;
   readonly url: string;
   readonly maxmemory: string;
   readonly password: string | undefined;
@@ -99,30 +108,35 @@ export class RedisManager {
     }));
   }
 
-  /** Stops every server this home started; their data is gone (they never persist). */
-  async stopAll(): Promise<string[]> {
-    const stopped: string[] = [];
+  /** Stops every server this home started; their append-only files go too unless `keepData`. */
+  async stopAll(keepData: boolean): Promise<StoppedRedis> {
+    const urls: string[] = [];
+    const keptData: string[] = [];
     await Promise.all(
       [...this.servers.values()].map(async (server) => {
         server.stopping = true;
         clearTimeout(server.timer);
-        await this.retire(server);
-        stopped.push(redactUrl(server.url));
+        await this.retire(server, keepData);
+        urls.push(redactUrl(server.url));
+        if (keepData && server.dataDir !== undefined) keptData.push(server.dataDir);
       }),
     );
     this.servers.clear();
     this.onChange();
-    return stopped;
+    return { urls, keptData };
   }
 
-  /** Stops the server this home runs on `port`, if any (its data is gone). */
+  /**
+   * Stops the server this home runs on `port`, if any, after a failed start: what it kept is
+   * removed, unless it replayed a file an earlier server left (entries queued before this start).
+   */
   async stop(port: number): Promise<void> {
     const server = this.servers.get(port);
     if (server === undefined) return;
     server.stopping = true;
     clearTimeout(server.timer);
     this.servers.delete(port);
-    await this.retire(server);
+    await this.retire(server, server.replayed);
     this.onChange();
     this.logger.info({ port }, 'stopped redis-server');
   }
@@ -172,10 +186,12 @@ export class RedisManager {
         `no Redis answers at ${shown}${detail}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
       );
     }
+    const dataDir = requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined;
     const server: ManagedRedis = {
       port: endpoint.port,
       cpus: requirement.cpus,
-      dataDir: requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined,
+      dataDir,
+      replayed: dataDir !== undefined && (await readdir(dataDir).catch(() => [])).length > 0,
       url: requirement.url,
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
@@ -216,19 +232,19 @@ export class RedisManager {
   }
 
   private dataDirOf(port: number): string {
-    return join(this.dataRoot, `redis-${port}`);
+    return redisDataDir(this.dataRoot, port);
   }
 
-  /** Stops a server and removes what it kept on disk: `shutdown` leaves no data behind. */
-  private async retire(server: ManagedRedis): Promise<void> {
+  /** Stops a server and removes what it kept on disk unless `keepData`: `shutdown` leaves no data behind. */
+  private async retire(server: ManagedRedis, keepData: boolean): Promise<void> {
     await server.child?.terminate(5000);
     await rm(this.secretFileOf(server.port), { force: true });
-    if (server.dataDir !== undefined) await rm(server.dataDir, { recursive: true, force: true });
+    if (server.dataDir !== undefined && !keepData) await rm(server.dataDir, { recursive: true, force: true });
   }
 
   /** Its password, in a file only this user can read: never on the command line. */
   private secretFileOf(port: number): string {
-    return join(this.dataRoot, `redis-${port}.conf`);
+    return redisSecretFile(this.dataRoot, port);
   }
 
   private async launch(server: ManagedRedis): Promise<void> {

@@ -13,7 +13,7 @@ import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
 import type { ControlRequest, ShutdownResult } from './protocol.js';
-import { RedisManager, type RedisInUse } from './redis-manager.js';
+import { RedisManager, type RedisInUse, type StoppedRedis } from './redis-manager.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
 
@@ -83,7 +83,7 @@ export class Supervisor {
       case 'cancel':
         return { job: await this.cancelJob(request.target) };
       case 'shutdown':
-        return this.shutdown();
+        return this.shutdown(request.keepData === true);
     }
   };
 
@@ -186,8 +186,11 @@ export class Supervisor {
     return this.view(job.record, undefined);
   }
 
-  /** Idempotent: stops every job, then the managed Redis servers; every step runs even when one fails. */
-  async shutdown(): Promise<ShutdownResult> {
+  /**
+   * Idempotent: stops every job, then the managed Redis servers, removing their data unless
+   * `keepData`; every step runs even when one fails.
+   */
+  async shutdown(keepData = false): Promise<ShutdownResult> {
     this.closing = true;
     const names = this.jobs.filter((job) => isActive(job.state)).map((job) => job.record.name);
     const results = await Promise.allSettled(
@@ -199,13 +202,13 @@ export class Supervisor {
     }
     for (const connection of this.connections.values()) connection.disconnect();
     this.connections.clear();
-    let redis: string[] = [];
+    let stopped: StoppedRedis = { urls: [], keptData: [] };
     try {
-      redis = await this.redis.stopAll();
+      stopped = await this.redis.stopAll(keepData);
     } catch (error) {
       this.options.logger.error({ err: error }, 'cannot stop the managed Redis');
     }
-    return { jobs: names, redis };
+    return { jobs: names, redis: stopped.urls, keptData: stopped.keptData };
   }
 
   private find(target: string): Job {
