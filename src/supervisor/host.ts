@@ -7,7 +7,7 @@ import { startDashboard } from './dashboard.js';
 import { assertSocketPathFits, prepareHome, type HomePaths } from './home.js';
 import { DEFAULT_LOG_ROTATION, rotateLogs, type LogRotation } from './log-rotation.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
-import type { RestartPolicyOptions } from './restart-policy.js';
+import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
 import { Supervisor } from './supervisor.js';
 import type { ProcessEntries } from './job.js';
@@ -20,6 +20,8 @@ export interface HostOptions {
   /** Called after a `shutdown` request was answered; the process entry then calls `close()` and exits. */
   readonly onShutdownRequested: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly redisRestartPolicy?: RestartPolicyOptions;
+  readonly jobHealth?: JobHealthOptions;
   readonly entries?: ProcessEntries;
   /** Where to serve the dashboard; none when undefined. */
   readonly dashboard?: DashboardAddress | undefined;
@@ -56,6 +58,8 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     logger,
     identity,
     ...(options.restartPolicy === undefined ? {} : { restartPolicy: options.restartPolicy }),
+    ...(options.redisRestartPolicy === undefined ? {} : { redisRestartPolicy: options.redisRestartPolicy }),
+    ...(options.jobHealth === undefined ? {} : { jobHealth: options.jobHealth }),
     ...(options.entries === undefined ? {} : { entries: options.entries }),
   });
   let shutdownDone = false;

@@ -19,7 +19,7 @@ import type { RedisRecord } from './job-record.js';
 import { redisDataDir, redisSecretFile } from './home.js';
 import { tailLines } from './log-tail.js';
 import { ManagedChild } from './managed-child.js';
-import { RestartPolicy } from './restart-policy.js';
+import { REDIS_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
 export interface RedisRequirement {
   readonly url: string;
@@ -62,6 +62,17 @@ interface ManagedRedis {
   child: ManagedChild | undefined;
   stopping: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** `running` once launched; `restarting` from its exit until a new one runs. */
+  state: ManagedRedisState;
+  restarts: number;
+}
+
+export type ManagedRedisState = 'running' | 'restarting';
+
+/** What `list` shows of a managed server. */
+export interface ManagedRedisStatus {
+  readonly state: ManagedRedisState;
+  readonly restarts: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -77,7 +88,15 @@ export class RedisManager {
     private readonly onChange: () => void,
     /** Where servers that keep an append-only file keep it: `<dataRoot>/redis-<port>`. */
     private readonly dataRoot: string,
+    private readonly restartPolicy: RestartPolicyOptions = REDIS_RESTART_POLICY,
   ) {}
+
+  /** The state of the server this home runs for `url`; undefined when it runs none there. */
+  status(url: string): ManagedRedisStatus | undefined {
+    const endpoint = parseRedisUrl(url);
+    const server = isLocalHost(endpoint.host) ? this.servers.get(endpoint.port) : undefined;
+    return server === undefined ? undefined : { state: server.state, restarts: server.restarts };
+  }
 
   /** Serialised per port, so two jobs starting together do not both spawn a server. */
   async ensure(requirement: RedisRequirement): Promise<RedisInUse> {
@@ -105,6 +124,8 @@ export class RedisManager {
       pid: server.child?.pid ?? null,
       startTime: server.child?.startTime ?? null,
       logFile: server.logFile,
+      state: server.state,
+      restarts: server.restarts,
     }));
   }
 
@@ -196,16 +217,12 @@ export class RedisManager {
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
       logFile: join(this.logsDir, `redis-${endpoint.port}.log`),
-      policy: new RestartPolicy({
-        baseMs: 200,
-        maxMs: 10_000,
-        jitter: 0.2,
-        maxCrashes: 10,
-        windowMs: 60_000,
-      }),
+      policy: new RestartPolicy(this.restartPolicy),
       child: undefined,
       stopping: false,
       timer: undefined,
+      state: 'running',
+      restarts: 0,
     };
     if (server.dataDir !== undefined) {
       // A file kept by an earlier server on this port (one that crashed, or whose supervisor
@@ -278,20 +295,34 @@ export class RedisManager {
     }
     void child.exited.then((exit) => {
       if (server.stopping || server.child !== child) return;
-      const decision = server.policy.onCrash();
-      this.logger.error({ port: server.port, ...exit, decision }, 'managed redis-server exited');
-      if (decision.action === 'give-up') {
-        this.logger.error({ port: server.port }, 'managed redis-server keeps dying; not restarting it');
-        return;
-      }
-      server.timer = setTimeout(() => {
-        this.launch(server)
-          .then(() => this.onChange())
-          .catch((error: unknown) =>
-            this.logger.error({ err: error, port: server.port }, 'cannot restart redis-server'),
-          );
-      }, decision.delayMs);
+      this.logger.error({ port: server.port, ...exit }, 'managed redis-server exited');
+      this.restartLater(server);
     });
+  }
+
+  /**
+   * Forever, with a capped backoff: entries wait in it and workers retry until it is back,
+   * so giving up would only leave the job stuck until a `shutdown` that deletes its data.
+   */
+  private restartLater(server: ManagedRedis): void {
+    server.state = 'restarting';
+    this.onChange();
+    const delayMs = server.policy.onCrash();
+    this.logger.warn({ port: server.port, delayMs, restarts: server.restarts }, 'restarting redis-server');
+    server.timer = setTimeout(() => {
+      if (server.stopping) return;
+      this.launch(server).then(
+        () => {
+          server.restarts += 1;
+          server.state = 'running';
+          this.onChange();
+        },
+        (error: unknown) => {
+          this.logger.error({ err: error, port: server.port }, 'cannot restart redis-server');
+          if (!server.stopping) this.restartLater(server);
+        },
+      );
+    }, delayMs);
   }
 
   private async waitAnswering(server: ManagedRedis, timeoutMs: number): Promise<void> {

@@ -14,7 +14,7 @@ import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
 import type { ControlRequest, ShutdownResult } from './protocol.js';
 import { RedisManager, type RedisInUse, type StoppedRedis } from './redis-manager.js';
-import type { RestartPolicyOptions } from './restart-policy.js';
+import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
 
 /** Finished jobs kept for `list --all`. */
@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   /** How this process is recognised in a later `shutdown` (pid + start time + command-line marker). */
   readonly identity: Identity;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly redisRestartPolicy?: RestartPolicyOptions;
+  readonly jobHealth?: JobHealthOptions;
   readonly entries?: ProcessEntries;
 }
 
@@ -48,6 +50,7 @@ export class Supervisor {
       options.logger,
       () => this.persist(),
       options.paths.home,
+      options.redisRestartPolicy,
     );
   }
 
@@ -106,6 +109,7 @@ export class Supervisor {
       logger: this.options.logger,
       onChange: () => this.persist(),
       ...(this.options.restartPolicy === undefined ? {} : { restartPolicy: this.options.restartPolicy }),
+      ...(this.options.jobHealth === undefined ? {} : { health: this.options.jobHealth }),
       ...(this.options.entries === undefined ? {} : { entries: this.options.entries }),
     });
     // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
@@ -241,6 +245,7 @@ export class Supervisor {
       record,
       redis: connection,
       redisManaged: this.redis.isManaged(record.redisUrl),
+      redisStatus: this.redis.status(record.redisUrl),
       localReady: job?.localReady() ?? 0,
       localConsumers:
         job?.localConsumers() ?? record.processes.flatMap((p) => (p.consumer === null ? [] : [p.consumer])),
