@@ -9,9 +9,13 @@
  * Cores (2 on the reference machine): with one worker, the worker has one core and this
  * process (the client) and redis-server share the other; with two workers all four
  * processes share both cores.
+ *
+ * The cost of a managed Redis's persistence (redisPersistence, default true: an append-only
+ * file, fsync every second) is measured in the same run: the MLP through one worker against
+ * a Redis without and then with that file.
  */
 import './plain-runtime.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -69,6 +73,52 @@ async function serving(redisUrl: string, job: string, c: ModelCase, workers: num
   return rows;
 }
 
+/** The MLP through one worker, against a Redis that keeps nothing and one that keeps an append-only file. */
+async function persistenceCost(dir: string, notes: string[]): Promise<Figures[]> {
+  const path = await writeModel(dir, 'mlp');
+  const rows: Figures[] = [];
+  const byMode: Figures[][] = [];
+  for (const persistent of [false, true]) {
+    const dataDir = join(dir, `aof-${String(persistent)}`);
+    await mkdir(dataDir, { recursive: true });
+    // The arguments the supervisor gives a managed Redis with redisPersistence: true.
+    const redis = await startRedis({
+      args: persistent ? ['--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dataDir] : [],
+    });
+    try {
+      const job = `bench_persist_${String(persistent)}`;
+      const config = await writeConfig({
+        modelPath: path,
+        jobName: job,
+        redisUrl: redis.url,
+        maxBatchSize: 32,
+      });
+      const worker = await startWorker(config);
+      try {
+        const figures = await serving(redis.url, job, CASES[0] as ModelCase, 1);
+        const label = persistent ? 'Redis append-only everysec' : 'Redis nothing on disk';
+        const labelled = figures.map((row) => ({ ...row, label: `mlp, 1 worker, ${label}` }));
+        rows.push(...labelled);
+        byMode.push(labelled);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await redis.stop();
+    }
+  }
+  const [off, on] = byMode;
+  for (const [i, concurrency] of [1, 64].entries()) {
+    const a = off?.[i];
+    const b = on?.[i];
+    if (a === undefined || b === undefined) continue;
+    notes.push(
+      `persistence cost at concurrency ${concurrency}: ${b.perSecond.toFixed(0)}/s vs ${a.perSecond.toFixed(0)}/s (${((100 * (b.perSecond - a.perSecond)) / a.perSecond).toFixed(1)}%), p50 ${b.p50Ms.toFixed(3)} vs ${a.p50Ms.toFixed(3)} ms`,
+    );
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   console.log(
     `bench:core on ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'}), node ${process.version}`,
@@ -116,6 +166,10 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis.stop();
+  }
+  try {
+    rows.push(...(await persistenceCost(dir, notes)));
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
   printTable(rows);

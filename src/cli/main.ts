@@ -101,9 +101,10 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
   program
     .command('shutdown')
     .description('stop every job, frontend and the managed Redis, then the supervisor')
-    .action(async () => {
+    .option('--keep-data', "keep the managed Redis's append-only file (queued entries, results)", false)
+    .action(async (options: { keepData: boolean }) => {
       const { runShutdown } = await import('./commands/shutdown.js');
-      process.exitCode = await runShutdown();
+      process.exitCode = await runShutdown({ keepData: options.keepData });
     });
 
   program

@@ -4,6 +4,18 @@ import { formatFigure as figure, formatUptime, workersCell } from '../supervisor
 
 export { formatUptime, workersCell };
 
+/** The Redis URL, and how it fares when that is news: `(managed, restarting, 3 restarts)`. */
+function redisCell(job: ListedJob): string {
+  const notes = [
+    ...(job.redisManaged ? ['managed'] : []),
+    ...(job.redisState === 'up' ? [] : [job.redisState]),
+    ...(job.redisRestarts === null || job.redisRestarts === 0
+      ? []
+      : [`${job.redisRestarts} restart${job.redisRestarts === 1 ? '' : 's'}`]),
+  ];
+  return notes.length === 0 ? job.redis : `${job.redis} (${notes.join(', ')})`;
+}
+
 /** A readable table; failed jobs get their last error on a line below. */
 export function renderJobTable(jobs: readonly ListedJob[]): string {
   const header = [
@@ -31,7 +43,7 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
     figure(job.inFlight),
     formatUptime(job.uptimeSeconds),
     basename(job.model),
-    job.redisManaged ? `${job.redis} (managed)` : job.redis,
+    redisCell(job),
     job.http ?? '-',
   ]);
   const widths = header.map((title, column) =>

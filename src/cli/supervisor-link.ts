@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { sendRequest, type SendOptions } from '../supervisor/control-client.js';
@@ -7,6 +7,8 @@ import {
   assertSocketPathFits,
   entryFile,
   homePaths,
+  openPrivateLog,
+  prepareHome,
   resolveHome,
   type HomePaths,
 } from '../supervisor/home.js';
@@ -32,9 +34,9 @@ const SUPERVISOR_START_MS = 15_000;
 export async function ensureSupervisor(paths: HomePaths): Promise<void> {
   if (await supervisorAnswers(paths)) return;
   assertSocketPathFits(paths);
-  mkdirSync(paths.logsDir, { recursive: true });
+  prepareHome(paths);
   // Its own log is JSON lines; a crash it could not log (a stack trace on stderr) lands in the same file.
-  const log = openSync(join(paths.logsDir, 'supervisor.log'), 'a');
+  const log = openPrivateLog(join(paths.logsDir, 'supervisor.log'));
   let child;
   try {
     child = spawn(process.execPath, [entryFile('supervisor'), '--home', paths.home], {

@@ -63,7 +63,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   threadPerModel: 1,
   redisUrl: 'redis://localhost:6379',
   redisMaxmemory: '8g',
-  redisPersistence: false,
+  redisPersistence: true,
   redisTimeout: 5000,
   redisSecureEnabled: false,
   redisSecureTrustStorePath: undefined,

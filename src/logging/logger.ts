@@ -15,7 +15,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination: DestinationStream =
     options.file === undefined
       ? pino.destination({ fd: 2, sync: true })
-      : pino.destination({ dest: options.file, mkdir: true, sync: false });
+      : // 0600: logs name models, addresses and request errors; only the user may read them.
+        pino.destination({ dest: options.file, mkdir: true, sync: false, mode: 0o600 });
   const logger = pino({ level, base: { pid: process.pid } }, destination);
   return options.bindings === undefined ? logger : logger.child(options.bindings);
 }

@@ -139,7 +139,11 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): string {
 export interface RedisServerOptions {
   readonly port: number;
   readonly maxmemory: string;
-  readonly password: string | undefined;
+  /**
+   * A config file redis-server reads first (it holds the password: see redisSecretConfig).
+   * Secrets never go on the command line, which every local user can read in /proc.
+   */
+  readonly configFile?: string | undefined;
   /** Where to keep an append-only file; nothing is written to disk when undefined. */
   readonly dataDir?: string | undefined;
 }
@@ -150,7 +154,9 @@ export interface RedisServerOptions {
  * replays when started again.
  */
 export function redisServerArgs(options: RedisServerOptions): string[] {
-  const args = [
+  return [
+    // redis-server takes the config file as its first argument, then options that add to it.
+    ...(options.configFile === undefined ? [] : [options.configFile]),
     '--port',
     String(options.port),
     '--bind',
@@ -167,6 +173,18 @@ export function redisServerArgs(options: RedisServerOptions): string[] {
     '--daemonize',
     'no',
   ];
-  if (options.password !== undefined) args.push('--requirepass', options.password);
-  return args;
+}
+
+/**
+ * The text of a redis-server config file setting `requirepass`. The value is quoted with
+ * every byte outside printable ASCII (and `"` and `\`) written as \xHH, which Redis's
+ * config parser reads back exactly, so no password can end the line or add a directive.
+ */
+export function redisSecretConfig(password: string): string {
+  let quoted = '';
+  for (const byte of Buffer.from(password, 'utf8')) {
+    const printable = byte >= 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x5c;
+    quoted += printable ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return `requirepass "${quoted}"\n`;
 }

@@ -1,14 +1,13 @@
-import { mkdirSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { sendRequest } from './control-client.js';
 import { ControlServer } from './control-server.js';
 import type { DashboardAddress } from './dashboard-address.js';
 import { startDashboard } from './dashboard.js';
-import { assertSocketPathFits, type HomePaths } from './home.js';
+import { assertSocketPathFits, prepareHome, type HomePaths } from './home.js';
 import { DEFAULT_LOG_ROTATION, rotateLogs, type LogRotation } from './log-rotation.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
-import type { RestartPolicyOptions } from './restart-policy.js';
+import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
 import { Supervisor } from './supervisor.js';
 import type { ProcessEntries } from './job.js';
@@ -21,6 +20,8 @@ export interface HostOptions {
   /** Called after a `shutdown` request was answered; the process entry then calls `close()` and exits. */
   readonly onShutdownRequested: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly redisRestartPolicy?: RestartPolicyOptions;
+  readonly jobHealth?: JobHealthOptions;
   readonly entries?: ProcessEntries;
   /** Where to serve the dashboard; none when undefined. */
   readonly dashboard?: DashboardAddress | undefined;
@@ -44,8 +45,7 @@ export interface SupervisorHost {
 export async function hostSupervisor(options: HostOptions): Promise<SupervisorHost | undefined> {
   const { paths, logger } = options;
   assertSocketPathFits(paths);
-  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.logsDir, { recursive: true });
+  prepareHome(paths);
   const identity: Identity = {
     pid: process.pid,
     startTime: processStartTime(process.pid),
@@ -58,6 +58,8 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     logger,
     identity,
     ...(options.restartPolicy === undefined ? {} : { restartPolicy: options.restartPolicy }),
+    ...(options.redisRestartPolicy === undefined ? {} : { redisRestartPolicy: options.redisRestartPolicy }),
+    ...(options.jobHealth === undefined ? {} : { jobHealth: options.jobHealth }),
     ...(options.entries === undefined ? {} : { entries: options.entries }),
   });
   let shutdownDone = false;

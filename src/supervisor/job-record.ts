@@ -3,17 +3,28 @@ import { z } from 'zod';
 /**
  * A job's life, as the supervisor and `list` report it:
  * - `starting`: Redis checked, processes launched, not every worker has warmed up yet;
- * - `running`: every local worker reported ready once (restarts keep it running);
+ * - `running`: every process of the job is ready;
+ * - `degraded`: it serves, but a process is restarting (a slot that keeps crashing backs off,
+ *   up to a minute between tries, while the others serve);
  * - `stopping`: `stop` sent the drain message, or `cancel` is terminating the processes;
  * - `stopped`: drained and exited after `stop`;
  * - `cancelled`: processes ended by `cancel` or `shutdown`; unprocessed entries stay queued;
- * - `failed`: could not start, or crashed too often; `lastError` says why.
+ * - `failed`: could not start, or cannot serve at all (no worker ready for 5 minutes, or every
+ *   try fails the same way before ready); `lastError` says why.
  */
-export const JOB_STATES = ['starting', 'running', 'stopping', 'stopped', 'cancelled', 'failed'] as const;
+export const JOB_STATES = [
+  'starting',
+  'running',
+  'degraded',
+  'stopping',
+  'stopped',
+  'cancelled',
+  'failed',
+] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export function isActive(state: JobState): boolean {
-  return state === 'starting' || state === 'running' || state === 'stopping';
+  return state === 'starting' || state === 'running' || state === 'degraded' || state === 'stopping';
 }
 
 /**
@@ -57,6 +68,8 @@ export const redisRecordSchema = z.object({
   pid: z.number().int().nullable(),
   startTime: z.string().nullable(),
   logFile: z.string(),
+  state: z.enum(['running', 'restarting']).default('running'),
+  restarts: z.number().int().default(0),
 });
 export type RedisRecord = z.infer<typeof redisRecordSchema>;
 
@@ -85,6 +98,13 @@ export const listedJobSchema = z.object({
   model: z.string(),
   redis: z.string(),
   redisManaged: z.boolean(),
+  /**
+   * `up`: the supervisor reaches it; `restarting`: a managed Redis that died and is being
+   * started again; `down`: not reachable (restarting by itself, or gone).
+   */
+  redisState: z.enum(['up', 'restarting', 'down']),
+  /** Times the supervisor restarted a managed Redis; null for one it does not manage. */
+  redisRestarts: z.number().int().nullable(),
   http: z.string().nullable(),
   processed: z.number().nullable(),
   queued: z.number().nullable(),

@@ -8,6 +8,8 @@ export interface JobViewInput {
   /** Where the shared figures are read; undefined or unreachable → the figures are null. */
   readonly redis: Redis | undefined;
   readonly redisManaged: boolean;
+  /** Set for a managed Redis (src/supervisor/redis-manager.ts). */
+  readonly redisStatus?: { readonly state: 'running' | 'restarting'; readonly restarts: number } | undefined;
   readonly localReady: number;
   /** Consumers of our own workers, so the others that heartbeat for this job count as remote. */
   readonly localConsumers: readonly string[];
@@ -38,6 +40,9 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
     model: record.modelPath,
     redis: redactUrl(record.redisUrl),
     redisManaged: input.redisManaged,
+    redisState:
+      input.redisStatus?.state === 'restarting' ? 'restarting' : input.redis === undefined ? 'down' : 'up',
+    redisRestarts: input.redisStatus?.restarts ?? null,
     http: active ? record.httpUrl : null,
     processed: figures?.processed ?? null,
     queued: figures?.queued ?? null,

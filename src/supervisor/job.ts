@@ -10,7 +10,13 @@ import { describeProcess, exitReason, fatalCode, startTimeoutError } from './job
 import type { JobRecord, JobState, ProcessRecord } from './job-record.js';
 import { ManagedChild, type ChildExit } from './managed-child.js';
 import { assertPortFree } from './port-check.js';
-import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+import {
+  DEFAULT_JOB_HEALTH,
+  DEFAULT_RESTART_POLICY,
+  RestartPolicy,
+  type JobHealthOptions,
+  type RestartPolicyOptions,
+} from './restart-policy.js';
 
 export interface JobOptions {
   readonly id: string;
@@ -21,6 +27,8 @@ export interface JobOptions {
   /** Called whenever the record changes, so state.json follows. */
   readonly onChange: () => void;
   readonly restartPolicy?: RestartPolicyOptions;
+  /** When a running job is given up (DEFAULT_JOB_HEALTH; tests shorten it). */
+  readonly health?: JobHealthOptions;
   /** Entry files to run instead of the built worker/frontend (tests use stand-ins). */
   readonly entries?: ProcessEntries;
 }
@@ -52,6 +60,11 @@ export class Job {
   private readonly ownConsumers = new Set<string>();
   /** Set once stop/cancel/failure began: exits are then expected, never restarted. */
   private ending = false;
+  private readonly health: JobHealthOptions;
+  /** Reasons of the latest exits that came before ready, across slots; cleared when one gets ready. */
+  private failuresBeforeReady: string[] = [];
+  /** Fails the job when no worker got ready in time (set while none is ready). */
+  private noReadyTimer: NodeJS.Timeout | undefined;
 
   /** The CA file for a TLS Redis with a private CA (redisSecureTrustStorePath), when in use. */
   get redisCaFile(): string | undefined {
@@ -62,6 +75,7 @@ export class Job {
   constructor(private readonly options: JobOptions) {
     const { config, id } = options;
     this.logger = options.logger.child({ job: config.jobName, jobId: id });
+    this.health = options.health ?? DEFAULT_JOB_HEALTH;
     const slot = (role: ProcessRecord['role'], index: number): Slot => ({
       record: {
         role,
@@ -138,6 +152,7 @@ export class Job {
       for (const slot of this.slots) await this.launch(slot);
       await ready;
       this.setState('running');
+      this.checkHealth();
     } catch (error) {
       if (this.record.state === 'starting') {
         this.ending = true;
@@ -182,7 +197,37 @@ export class Job {
   private beginEnding(): void {
     this.ending = true;
     this.setState('stopping');
+    clearTimeout(this.noReadyTimer);
     for (const slot of this.slots) clearTimeout(slot.timer);
+  }
+
+  /**
+   * After start: `running` when every process is ready, `degraded` while one is not; with no
+   * local worker ready the clock of `health.noReadyFailMs` runs.
+   */
+  private checkHealth(): void {
+    if (this.ending || (this.record.state !== 'running' && this.record.state !== 'degraded')) return;
+    const all = this.slots.every((s) => s.record.state === 'ready' && s.child?.running === true);
+    const state = all ? 'running' : 'degraded';
+    if (state !== this.record.state) {
+      this.logger.warn(
+        { state },
+        all ? 'every process is ready again' : 'a process is not ready; serving with the others',
+      );
+      this.setState(state);
+    }
+    if (this.localReady() > 0) {
+      clearTimeout(this.noReadyTimer);
+      this.noReadyTimer = undefined;
+    } else if (this.noReadyTimer === undefined) {
+      this.noReadyTimer = setTimeout(() => {
+        const bound = this.health.noReadyFailMs;
+        const shown = bound >= 60_000 ? `${Math.round(bound / 6000) / 10} min` : `${bound / 1000} s`;
+        void this.fail(
+          `no worker has been ready for ${shown}, so the job cannot serve; last error: ${this.record.lastError ?? 'none'}`,
+        );
+      }, this.health.noReadyFailMs);
+    }
   }
 
   private finish(state: JobState): void {
@@ -245,11 +290,14 @@ export class Job {
     else if (message.state === 'loading') this.progress('loading', `${who}: loading the model`);
     else if (message.state === 'warming') this.progress('warming', `${who}: warming up`);
     else this.progress('ready', `${who}: ready`);
+    if (message.state === 'ready') this.failuresBeforeReady = [];
     if (this.slots.every((s) => s.record.state === 'ready')) this.startWaiter?.resolve();
+    this.checkHealth();
   }
 
   private async onExit(slot: Slot, child: ManagedChild, exit: ChildExit): Promise<void> {
     if (slot.child !== child) return;
+    const wasReady = slot.record.state === 'ready';
     slot.record.state = 'exited';
     this.options.onChange();
     if (this.ending) return;
@@ -263,17 +311,29 @@ export class Job {
       this.failStart(new CsError(fatalCode(slot.fatal?.code), reason));
       return;
     }
-    const decision = slot.policy.onCrash();
-    if (decision.action === 'give-up') {
-      const message = `${describeProcess(slot.record)} crashed ${slot.policy.recentCrashes} times in a row; last error: ${reason}`;
+    if (!wasReady) this.failuresBeforeReady.push(failureSignature(slot.fatal, exit));
+    const same = this.failuresBeforeReady.slice(-this.health.sameFailureLimit);
+    if (
+      same.length >= this.health.sameFailureLimit &&
+      same.every((r) => r === same[0]) &&
+      this.localReady() === 0
+    ) {
+      // Nothing serves and every try fails the same way: another try will not do better.
+      const message = `every try failed the same way (${same.length} in a row) and no worker is ready; last error: ${reason}`;
       if (this.record.state === 'starting') this.failStart(new CsError('CS_ERR_JOB_FAILED', message));
       else await this.fail(message);
       return;
     }
+    const delayMs = slot.policy.onCrash();
+    this.logger.warn(
+      { role: slot.record.role, slot: slot.record.slot, delayMs, recentCrashes: slot.policy.recentCrashes },
+      'restarting the process after a delay',
+    );
     slot.record.state = 'backoff';
     slot.record.restarts += 1;
     this.record.restarts += 1;
     this.options.onChange();
+    this.checkHealth();
     slot.timer = setTimeout(() => {
       if (this.ending) return;
       this.launch(slot).catch((error: unknown) => {
@@ -281,7 +341,7 @@ export class Job {
           `cannot restart ${describeProcess(slot.record)}: ${error instanceof Error ? error.message : String(error)}`,
         );
       });
-    }, decision.delayMs);
+    }, delayMs);
   }
 
   private async fail(message: string): Promise<void> {
@@ -298,6 +358,7 @@ export class Job {
   }
 
   private async terminateAll(graceMs: number): Promise<void> {
+    clearTimeout(this.noReadyTimer);
     for (const slot of this.slots) clearTimeout(slot.timer);
     await Promise.all(this.slots.map((slot) => slot.child?.terminate(graceMs)));
   }
@@ -306,4 +367,13 @@ export class Job {
     this.record.state = state;
     this.options.onChange();
   }
+}
+
+/**
+ * What makes two failures "the same way" whichever slot had them: the process's own fatal
+ * code and message (a model that cannot load), else how it ended (exit code or signal).
+ */
+function failureSignature(fatal: Slot['fatal'], exit: ChildExit): string {
+  if (fatal !== undefined) return `${fatal.code}: ${fatal.message}`;
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit code ${exit.code ?? '?'}`;
 }

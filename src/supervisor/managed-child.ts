@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync } from 'node:fs';
+import { openPrivateLog } from './home.js';
 import { processStartTime, signalTree } from './process-identity.js';
 
 export interface ChildSpec {
@@ -42,8 +42,7 @@ export class ManagedChild {
 
   /** Resolves once the process runs; rejects when it could not be started (e.g. ENOENT). */
   static async spawn(spec: ChildSpec): Promise<ManagedChild> {
-    mkdirSync(dirname(spec.logFile), { recursive: true });
-    const fd = openSync(spec.logFile, 'a');
+    const fd = openPrivateLog(spec.logFile);
     let child: ChildProcess;
     try {
       child = spawn(spec.command, [...spec.args], {

@@ -12,7 +12,7 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('list'), all: z.boolean() }),
   z.object({ type: z.literal('stop'), target: z.string().min(1), drainTimeoutMs: z.number().positive() }),
   z.object({ type: z.literal('cancel'), target: z.string().min(1) }),
-  z.object({ type: z.literal('shutdown') }),
+  z.object({ type: z.literal('shutdown'), keepData: z.boolean().optional() }),
 ]);
 export type ControlRequest = z.infer<typeof requestSchema>;
 
@@ -34,6 +34,8 @@ export const jobsResultSchema = z.object({ jobs: z.array(listedJobSchema) });
 export const shutdownResultSchema = z.object({
   jobs: z.array(z.string()),
   redis: z.array(z.string()),
+  /** Append-only file directories left in place (`shutdown --keep-data`). */
+  keptData: z.array(z.string()),
 });
 export type ShutdownResult = z.infer<typeof shutdownResultSchema>;
 

@@ -1,5 +1,5 @@
 import { mkdirSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CsError } from '../errors/registry.js';
 import { pinProcess } from '../placement/affinity.js';
@@ -12,12 +12,14 @@ import {
   isLocalHost,
   parseRedisUrl,
   probeAddress,
+  redisSecretConfig,
   redisServerArgs,
 } from '../redis/server.js';
 import type { RedisRecord } from './job-record.js';
+import { redisDataDir, redisSecretFile } from './home.js';
 import { tailLines } from './log-tail.js';
 import { ManagedChild } from './managed-child.js';
-import { RestartPolicy } from './restart-policy.js';
+import { REDIS_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
 export interface RedisRequirement {
   readonly url: string;
@@ -39,11 +41,19 @@ export interface RedisInUse {
   readonly version: string;
 }
 
+export interface StoppedRedis {
+  readonly urls: string[];
+  /** The append-only file directories left in place. */
+  readonly keptData: string[];
+}
+
 interface ManagedRedis {
   readonly port: number;
   readonly cpus: readonly number[] | undefined;
   /** Its append-only file's directory, when it keeps one. */
   readonly dataDir: string | undefined;
+  /** The directory held a file from an earlier server: never removed by a failed start. */
+  readonly replayed: boolean;
   readonly url: string;
   readonly maxmemory: string;
   readonly password: string | undefined;
@@ -52,6 +62,17 @@ interface ManagedRedis {
   child: ManagedChild | undefined;
   stopping: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** `running` once launched; `restarting` from its exit until a new one runs. */
+  state: ManagedRedisState;
+  restarts: number;
+}
+
+export type ManagedRedisState = 'running' | 'restarting';
+
+/** What `list` shows of a managed server. */
+export interface ManagedRedisStatus {
+  readonly state: ManagedRedisState;
+  readonly restarts: number;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -67,7 +88,15 @@ export class RedisManager {
     private readonly onChange: () => void,
     /** Where servers that keep an append-only file keep it: `<dataRoot>/redis-<port>`. */
     private readonly dataRoot: string,
+    private readonly restartPolicy: RestartPolicyOptions = REDIS_RESTART_POLICY,
   ) {}
+
+  /** The state of the server this home runs for `url`; undefined when it runs none there. */
+  status(url: string): ManagedRedisStatus | undefined {
+    const endpoint = parseRedisUrl(url);
+    const server = isLocalHost(endpoint.host) ? this.servers.get(endpoint.port) : undefined;
+    return server === undefined ? undefined : { state: server.state, restarts: server.restarts };
+  }
 
   /** Serialised per port, so two jobs starting together do not both spawn a server. */
   async ensure(requirement: RedisRequirement): Promise<RedisInUse> {
@@ -95,33 +124,40 @@ export class RedisManager {
       pid: server.child?.pid ?? null,
       startTime: server.child?.startTime ?? null,
       logFile: server.logFile,
+      state: server.state,
+      restarts: server.restarts,
     }));
   }
 
-  /** Stops every server this home started; their data is gone (they never persist). */
-  async stopAll(): Promise<string[]> {
-    const stopped: string[] = [];
+  /** Stops every server this home started; their append-only files go too unless `keepData`. */
+  async stopAll(keepData: boolean): Promise<StoppedRedis> {
+    const urls: string[] = [];
+    const keptData: string[] = [];
     await Promise.all(
       [...this.servers.values()].map(async (server) => {
         server.stopping = true;
         clearTimeout(server.timer);
-        await this.retire(server);
-        stopped.push(redactUrl(server.url));
+        await this.retire(server, keepData);
+        urls.push(redactUrl(server.url));
+        if (keepData && server.dataDir !== undefined) keptData.push(server.dataDir);
       }),
     );
     this.servers.clear();
     this.onChange();
-    return stopped;
+    return { urls, keptData };
   }
 
-  /** Stops the server this home runs on `port`, if any (its data is gone). */
+  /**
+   * Stops the server this home runs on `port`, if any, after a failed start: what it kept is
+   * removed, unless it replayed a file an earlier server left (entries queued before this start).
+   */
   async stop(port: number): Promise<void> {
     const server = this.servers.get(port);
     if (server === undefined) return;
     server.stopping = true;
     clearTimeout(server.timer);
     this.servers.delete(port);
-    await this.retire(server);
+    await this.retire(server, server.replayed);
     this.onChange();
     this.logger.info({ port }, 'stopped redis-server');
   }
@@ -171,24 +207,22 @@ export class RedisManager {
         `no Redis answers at ${shown}${detail}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
       );
     }
+    const dataDir = requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined;
     const server: ManagedRedis = {
       port: endpoint.port,
       cpus: requirement.cpus,
-      dataDir: requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined,
+      dataDir,
+      replayed: dataDir !== undefined && (await readdir(dataDir).catch(() => [])).length > 0,
       url: requirement.url,
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
       logFile: join(this.logsDir, `redis-${endpoint.port}.log`),
-      policy: new RestartPolicy({
-        baseMs: 200,
-        maxMs: 10_000,
-        jitter: 0.2,
-        maxCrashes: 10,
-        windowMs: 60_000,
-      }),
+      policy: new RestartPolicy(this.restartPolicy),
       child: undefined,
       stopping: false,
       timer: undefined,
+      state: 'running',
+      restarts: 0,
     };
     if (server.dataDir !== undefined) {
       // A file kept by an earlier server on this port (one that crashed, or whose supervisor
@@ -209,28 +243,42 @@ export class RedisManager {
     } catch (error) {
       server.stopping = true;
       await server.child?.terminate(3000);
+      await rm(this.secretFileOf(server.port), { force: true });
       throw error;
     }
   }
 
   private dataDirOf(port: number): string {
-    return join(this.dataRoot, `redis-${port}`);
+    return redisDataDir(this.dataRoot, port);
   }
 
-  /** Stops a server and removes what it kept on disk: `shutdown` leaves no data behind. */
-  private async retire(server: ManagedRedis): Promise<void> {
+  /** Stops a server and removes what it kept on disk unless `keepData`: `shutdown` leaves no data behind. */
+  private async retire(server: ManagedRedis, keepData: boolean): Promise<void> {
     await server.child?.terminate(5000);
-    if (server.dataDir !== undefined) await rm(server.dataDir, { recursive: true, force: true });
+    await rm(this.secretFileOf(server.port), { force: true });
+    if (server.dataDir !== undefined && !keepData) await rm(server.dataDir, { recursive: true, force: true });
+  }
+
+  /** Its password, in a file only this user can read: never on the command line. */
+  private secretFileOf(port: number): string {
+    return redisSecretFile(this.dataRoot, port);
   }
 
   private async launch(server: ManagedRedis): Promise<void> {
     const binary = findRedisServer();
+    let configFile: string | undefined;
+    if (server.password !== undefined) {
+      configFile = this.secretFileOf(server.port);
+      // Removed first: `mode` applies only when the file is created.
+      await rm(configFile, { force: true });
+      await writeFile(configFile, redisSecretConfig(server.password), { mode: 0o600, flag: 'wx' });
+    }
     const child = await ManagedChild.spawn({
       command: binary,
       args: redisServerArgs({
         port: server.port,
         maxmemory: server.maxmemory,
-        password: server.password,
+        configFile,
         dataDir: server.dataDir,
       }),
       logFile: server.logFile,
@@ -247,20 +295,34 @@ export class RedisManager {
     }
     void child.exited.then((exit) => {
       if (server.stopping || server.child !== child) return;
-      const decision = server.policy.onCrash();
-      this.logger.error({ port: server.port, ...exit, decision }, 'managed redis-server exited');
-      if (decision.action === 'give-up') {
-        this.logger.error({ port: server.port }, 'managed redis-server keeps dying; not restarting it');
-        return;
-      }
-      server.timer = setTimeout(() => {
-        this.launch(server)
-          .then(() => this.onChange())
-          .catch((error: unknown) =>
-            this.logger.error({ err: error, port: server.port }, 'cannot restart redis-server'),
-          );
-      }, decision.delayMs);
+      this.logger.error({ port: server.port, ...exit }, 'managed redis-server exited');
+      this.restartLater(server);
     });
+  }
+
+  /**
+   * Forever, with a capped backoff: entries wait in it and workers retry until it is back,
+   * so giving up would only leave the job stuck until a `shutdown` that deletes its data.
+   */
+  private restartLater(server: ManagedRedis): void {
+    server.state = 'restarting';
+    this.onChange();
+    const delayMs = server.policy.onCrash();
+    this.logger.warn({ port: server.port, delayMs, restarts: server.restarts }, 'restarting redis-server');
+    server.timer = setTimeout(() => {
+      if (server.stopping) return;
+      this.launch(server).then(
+        () => {
+          server.restarts += 1;
+          server.state = 'running';
+          this.onChange();
+        },
+        (error: unknown) => {
+          this.logger.error({ err: error, port: server.port }, 'cannot restart redis-server');
+          if (!server.stopping) this.restartLater(server);
+        },
+      );
+    }, delayMs);
   }
 
   private async waitAnswering(server: ManagedRedis, timeoutMs: number): Promise<void> {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import { CsError } from '../errors/registry.js';
@@ -9,13 +8,13 @@ import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
 import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import type { RequestContext } from './control-server.js';
-import type { HomePaths } from './home.js';
+import { prepareHome, type HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
 import type { ControlRequest, ShutdownResult } from './protocol.js';
-import { RedisManager, type RedisInUse } from './redis-manager.js';
-import type { RestartPolicyOptions } from './restart-policy.js';
+import { RedisManager, type RedisInUse, type StoppedRedis } from './redis-manager.js';
+import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
 
 /** Finished jobs kept for `list --all`. */
@@ -27,6 +26,8 @@ export interface SupervisorOptions {
   /** How this process is recognised in a later `shutdown` (pid + start time + command-line marker). */
   readonly identity: Identity;
   readonly restartPolicy?: RestartPolicyOptions;
+  readonly redisRestartPolicy?: RestartPolicyOptions;
+  readonly jobHealth?: JobHealthOptions;
   readonly entries?: ProcessEntries;
 }
 
@@ -49,11 +50,12 @@ export class Supervisor {
       options.logger,
       () => this.persist(),
       options.paths.home,
+      options.redisRestartPolicy,
     );
   }
 
   async open(): Promise<void> {
-    mkdirSync(this.options.paths.logsDir, { recursive: true });
+    prepareHome(this.options.paths);
     const previous = await readState(this.options.paths.stateFile);
     if (previous !== undefined) {
       const reaped = await reapOrphans(previous, this.options.identity.pid);
@@ -84,7 +86,7 @@ export class Supervisor {
       case 'cancel':
         return { job: await this.cancelJob(request.target) };
       case 'shutdown':
-        return this.shutdown();
+        return this.shutdown(request.keepData === true);
     }
   };
 
@@ -107,6 +109,7 @@ export class Supervisor {
       logger: this.options.logger,
       onChange: () => this.persist(),
       ...(this.options.restartPolicy === undefined ? {} : { restartPolicy: this.options.restartPolicy }),
+      ...(this.options.jobHealth === undefined ? {} : { health: this.options.jobHealth }),
       ...(this.options.entries === undefined ? {} : { entries: this.options.entries }),
     });
     // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
@@ -187,8 +190,11 @@ export class Supervisor {
     return this.view(job.record, undefined);
   }
 
-  /** Idempotent: stops every job, then the managed Redis servers; every step runs even when one fails. */
-  async shutdown(): Promise<ShutdownResult> {
+  /**
+   * Idempotent: stops every job, then the managed Redis servers, removing their data unless
+   * `keepData`; every step runs even when one fails.
+   */
+  async shutdown(keepData = false): Promise<ShutdownResult> {
     this.closing = true;
     const names = this.jobs.filter((job) => isActive(job.state)).map((job) => job.record.name);
     const results = await Promise.allSettled(
@@ -200,13 +206,13 @@ export class Supervisor {
     }
     for (const connection of this.connections.values()) connection.disconnect();
     this.connections.clear();
-    let redis: string[] = [];
+    let stopped: StoppedRedis = { urls: [], keptData: [] };
     try {
-      redis = await this.redis.stopAll();
+      stopped = await this.redis.stopAll(keepData);
     } catch (error) {
       this.options.logger.error({ err: error }, 'cannot stop the managed Redis');
     }
-    return { jobs: names, redis };
+    return { jobs: names, redis: stopped.urls, keptData: stopped.keptData };
   }
 
   private find(target: string): Job {
@@ -239,6 +245,7 @@ export class Supervisor {
       record,
       redis: connection,
       redisManaged: this.redis.isManaged(record.redisUrl),
+      redisStatus: this.redis.status(record.redisUrl),
       localReady: job?.localReady() ?? 0,
       localConsumers:
         job?.localConsumers() ?? record.processes.flatMap((p) => (p.consumer === null ? [] : [p.consumer])),

@@ -60,7 +60,13 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
   it('restarts a managed Redis that dies; workers reconnect and serve again', async () => {
     const path = await cli.project(
       'r',
-      { jobName: 'resilient', modelParallelism: 1, redisUrl: `localhost:${port}`, redisMaxmemory: '64mb' },
+      {
+        jobName: 'resilient',
+        modelParallelism: 1,
+        redisUrl: `localhost:${port}`,
+        redisMaxmemory: '64mb',
+        redisPersistence: false,
+      },
       model,
     );
     expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
@@ -80,6 +86,58 @@ describe('recovery and scale-out', { timeout: 180_000 }, () => {
       },
       { what: 'the worker to serve again after the Redis restart', timeoutMs: 60_000, intervalMs: 500 },
     );
+  });
+
+  it('by default no accepted entry is lost when the managed Redis is SIGKILLed; shutdown --keep-data keeps them', async () => {
+    const path = await cli.project(
+      'k',
+      { jobName: 'kept', modelParallelism: 1, redisUrl: `localhost:${port}`, redisMaxmemory: '64mb' },
+      model,
+    );
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const dataDir = join(cli.home, `redis-${port}`);
+    const uris = Array.from({ length: 200 }, (_, i) => `fire-and-forget-${i}`);
+    const input = queueFor(port, 'kept');
+    const output = new OutputQueue({ redisUrl: `redis://127.0.0.1:${port}`, name: 'kept' });
+    const allAnswered = (): Promise<boolean> =>
+      waitFor(
+        async () => {
+          const results = await Promise.all(uris.map((uri) => output.query(uri).catch(() => undefined)));
+          const missing = results.filter((result) => result?.status !== 'tensors').length;
+          return missing === 0 ? true : `${missing} of ${uris.length} without a result`;
+        },
+        { what: 'every accepted entry to have its result', timeoutMs: 60_000, intervalMs: 500 },
+      ).then(() => true);
+    try {
+      // Written without waiting for answers: only Redis holds them.
+      for (const [i, uri] of uris.entries())
+        await input.enqueue(uri, { input: { data: sample(i), shape: [1, 4] } });
+      const last = uris[uris.length - 1] ?? '';
+      // Accepted means in the append-only file within a second (appendfsync everysec).
+      await waitFor(async () => ((await filesText(dataDir)).includes(last) ? true : undefined), {
+        what: 'the last entry to reach the append-only file',
+      });
+      await killAndAwaitRestart();
+      expect(await allAnswered()).toBe(true);
+    } finally {
+      await input.close();
+      await output.close();
+    }
+    const kept = await cli.run(['shutdown', '--keep-data']);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toContain(`its data is kept in ${dataDir}`);
+    expect(existsSync(dataDir)).toBe(true);
+    // The next start serves what was kept.
+    expect((await cli.run(['start', '-c', path, '--timeout', '120'])).code).toBe(0);
+    const again = new OutputQueue({ redisUrl: `redis://127.0.0.1:${port}`, name: 'kept' });
+    try {
+      expect((await again.query(uris[0] ?? '')).status).toBe('tensors');
+    } finally {
+      await again.close();
+    }
+    const removed = await cli.run(['shutdown']);
+    expect(removed.stdout).toContain('its data is gone');
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('with redisPersistence a managed Redis that dies comes back with what it held; shutdown removes the file', async () => {

@@ -34,9 +34,12 @@ export interface TestRedis {
 
 /**
  * A real redis-server on a free loopback port (or the one given, so a test can stop it and
- * start it again at the same address), nothing on disk.
+ * start it again at the same address), nothing on disk unless `args` (added last, so they
+ * win) say otherwise.
  */
-export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+export async function startRedis(
+  options: { port?: number; args?: readonly string[] } = {},
+): Promise<TestRedis> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
@@ -51,6 +54,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
       'no',
       '--loglevel',
       'warning',
+      ...(options.args ?? []),
     ],
     { stdio: 'ignore' },
   );

@@ -48,7 +48,7 @@ describe('resolveConfig: defaults', () => {
       threadPerModel: 1,
       redisUrl: 'redis://localhost:6379',
       redisMaxmemory: '8g',
-      redisPersistence: false,
+      redisPersistence: true,
       redisTimeout: 5000,
       redisSecureEnabled: false,
       redisSecureTrustStorePath: undefined,

@@ -5,6 +5,7 @@ import {
   parseRedisUrl,
   parseRedisVersion,
   probeAddress,
+  redisSecretConfig,
   redisServerArgs,
   versionAtLeast,
 } from '../../../src/redis/server.js';
@@ -56,17 +57,23 @@ describe('redis server helpers', () => {
     expect(() => findRedisServer({ PATH: '/nonexistent' })).toThrow(/apt-get install redis-server/);
   });
 
+  it('quotes a password for the config file so that no character can end the directive', () => {
+    expect(redisSecretConfig('pw')).toBe('requirepass "pw"\n');
+    expect(redisSecretConfig('a"b\\c\nd é')).toBe('requirepass "a\\x22b\\x5cc\\x0ad \\xc3\\xa9"\n');
+  });
+
   it('builds a loopback, diskless, noeviction command line', () => {
-    const args = redisServerArgs({ port: 7001, maxmemory: '1g', password: 'pw' });
+    const args = redisServerArgs({ port: 7001, maxmemory: '1g', configFile: '/h/redis-7001.conf' });
     expect(args.join(' ')).toContain(
       '--bind 127.0.0.1 --save  --appendonly no --maxmemory 1g --maxmemory-policy noeviction',
     );
-    expect(args.slice(-2)).toEqual(['--requirepass', 'pw']);
+    // The password is in the config file, which redis-server takes as its first argument.
+    expect(args[0]).toBe('/h/redis-7001.conf');
+    expect(args).not.toContain('--requirepass');
     // With a data directory (redisPersistence): an append-only file there, still no snapshots.
     const kept = redisServerArgs({
       port: 7001,
       maxmemory: '1g',
-      password: undefined,
       dataDir: '/h/redis-7001',
     });
     expect(kept.join(' ')).toContain(

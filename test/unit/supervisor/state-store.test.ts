@@ -29,6 +29,8 @@ function stateWith(redis: { pid: number; startTime: string | null }[], workerPid
       pid: r.pid,
       startTime: r.startTime,
       logFile: '/x',
+      state: 'running',
+      restarts: 0,
     })),
     jobs: [
       {

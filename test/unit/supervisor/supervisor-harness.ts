@@ -25,7 +25,9 @@ export interface SupervisorFixture {
   close(): Promise<void>;
 }
 
-export async function startSupervisorFixture(): Promise<SupervisorFixture> {
+export async function startSupervisorFixture(
+  options: { noReadyFailMs?: number } = {},
+): Promise<SupervisorFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'cs-sup-'));
   const paths = homePaths(join(dir, 'home'));
   const redisPort = await freePort();
@@ -35,7 +37,9 @@ export async function startSupervisorFixture(): Promise<SupervisorFixture> {
     logger: silentLogger(),
     marker: 'vitest',
     onShutdownRequested: () => undefined,
-    restartPolicy: { baseMs: 20, maxMs: 200, jitter: 0.1, maxCrashes: 3, windowMs: 60_000 },
+    restartPolicy: { baseMs: 20, maxMs: 200, jitter: 0.1, windowMs: 60_000 },
+    redisRestartPolicy: { baseMs: 20, maxMs: 100, jitter: 0.1, windowMs: 60_000 },
+    jobHealth: { noReadyFailMs: options.noReadyFailMs ?? 60_000, sameFailureLimit: 3 },
     entries: { worker: FAKE_WORKER },
   });
   if (host === undefined) throw new Error('another supervisor owns the fresh test home');

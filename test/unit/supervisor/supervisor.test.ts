@@ -74,7 +74,7 @@ describe('supervisor', () => {
     expect(all.map((j) => [j.id, j.state])).toEqual([[job.id, 'stopped']]);
 
     const result = await fixture.send({ type: 'shutdown' });
-    expect(result).toEqual({ jobs: [], redis: [`redis://localhost:${fixture.redisPort}`] });
+    expect(result).toEqual({ jobs: [], redis: [`redis://localhost:${fixture.redisPort}`], keptData: [] });
     expect(await probeAddress('127.0.0.1', fixture.redisPort, 1000)).toEqual({ kind: 'absent' });
   });
 
@@ -94,11 +94,11 @@ describe('supervisor', () => {
     expect((await start('broken')).state).toBe('running');
   });
 
-  it('gives up on a worker that keeps crashing and marks the job failed', async () => {
+  it('gives up on workers that fail the same way on every try and marks the job failed', async () => {
     process.env['FAKE_WORKER_MODE'] = 'crash-loop';
     const error = await rejection(start('loop'));
     expect(error.code).toBe('CS_ERR_JOB_FAILED');
-    expect(error.message).toMatch(/crashed 3 times/);
+    expect(error.message).toMatch(/every try failed the same way \(3 in a row\) and no worker is ready/);
     expect(error.message).toContain('fake worker crashed on purpose');
   });
 
@@ -135,6 +135,37 @@ describe('supervisor', () => {
     const pids = await workerPids();
     expect(pids).not.toContain(first);
     expect(pids).toHaveLength(2);
+  });
+
+  it('keeps restarting a managed Redis that dies again and again; list shows its restarts', async () => {
+    const job = await start('steadfast');
+    const kills = 12;
+    for (let i = 1; i <= kills; i += 1) {
+      const state = await readState(fixture.paths.stateFile);
+      const pid = state?.redis[0]?.pid;
+      if (pid === undefined || pid === null) throw new Error('no managed redis-server recorded');
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        async () => {
+          const now = (await readState(fixture.paths.stateFile))?.redis[0];
+          return now !== undefined && now.pid !== pid && now.restarts === i && now.state === 'running';
+        },
+        { what: `the managed redis-server to be restarted a ${i}th time` },
+      );
+    }
+    const listed = await waitFor(
+      async () => {
+        const jobs = jobsResultSchema.parse(await fixture.send({ type: 'list', all: false })).jobs;
+        const j = jobs.find((x) => x.id === job.id);
+        return j?.redisState === 'up' ? j : undefined;
+      },
+      { what: 'list to show the managed Redis up again' },
+    );
+    expect(listed).toMatchObject({ redisManaged: true, redisRestarts: kills });
+    expect(await probeAddress('127.0.0.1', fixture.redisPort, 1000)).toEqual({
+      kind: 'redis',
+      needsAuth: false,
+    });
   });
 
   it('cancel kills a worker that ignores SIGTERM', async () => {
@@ -194,6 +225,39 @@ describe('supervisor', () => {
       expect(error.message).toContain('brew install redis');
     } finally {
       process.env['PATH'] = path;
+    }
+  });
+});
+
+describe('a job that cannot serve at all', () => {
+  it('fails once no worker has been ready for the bound, and says why', async () => {
+    await fixture.close();
+    fixture = await startSupervisorFixture({ noReadyFailMs: 800 });
+    process.env['FAKE_WORKER_MODE'] = 'ready-once';
+    process.env['FAKE_WORKER_MARKER'] = `${fixture.dir}/ready-once`;
+    try {
+      const configPath = await fixture.writeConfig('lonely', { modelParallelism: 1 });
+      const job = jobResultSchema.parse(
+        await fixture.send({ type: 'start', configPath, timeoutMs: 20_000 }),
+      ).job;
+      expect(job.state).toBe('running');
+      const [pid] = await workerPids();
+      if (pid === undefined) throw new Error('no worker pid recorded');
+      // Its next tries load forever: the job is degraded, then failed.
+      process.kill(pid, 'SIGKILL');
+      const failed = await waitFor(
+        async () => {
+          const jobs = jobsResultSchema.parse(await fixture.send({ type: 'list', all: true })).jobs;
+          const j = jobs.find((x) => x.id === job.id);
+          return j?.state === 'failed' ? j : undefined;
+        },
+        { what: 'the job to fail' },
+      );
+      expect(failed.lastError).toMatch(/no worker has been ready for 0\.8 s, so the job cannot serve/);
+      expect(failed.lastError).toContain('was killed by SIGKILL');
+      expect(deadPids(await workerPids())).toBe(true);
+    } finally {
+      delete process.env['FAKE_WORKER_MARKER'];
     }
   });
 });
