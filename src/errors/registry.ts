@@ -28,6 +28,11 @@ export const ERRORS = {
   CS_ERR_START_TIMEOUT: { exitCode: 1, httpStatus: 504, summary: 'job did not become ready in time' },
   CS_ERR_SUPERVISOR_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'supervisor is not reachable' },
   CS_ERR_TIMEOUT: { exitCode: 1, httpStatus: 504, summary: 'timed out waiting for a result' },
+  CS_ERR_OUTCOME_UNKNOWN: {
+    exitCode: 1,
+    httpStatus: 504,
+    summary: 'accepted, but its result was lost: it may have run',
+  },
   CS_ERR_HTTP_BAD_REQUEST: { exitCode: 1, httpStatus: 400, summary: 'bad request' },
   CS_ERR_HTTP_MODEL_NOT_FOUND: { exitCode: 1, httpStatus: 404, summary: 'unknown model' },
   CS_ERR_HTTP_BODY_TOO_LARGE: { exitCode: 1, httpStatus: 413, summary: 'request body too large' },
