@@ -378,7 +378,11 @@ export class Producer {
     } catch (error) {
       this.logger.debug({ err: readFailure(error) }, 'result hash not readable at the deadline');
     }
-    this.settleError(waiting, 'CS_ERR_TIMEOUT', `no result for request "${waiting.uri}" within the timeout`);
+    this.settleError(
+      waiting,
+      'CS_ERR_TIMEOUT',
+      `no result for request "${waiting.uri}" within the timeout; it was accepted and may still run (workers skip it once past its deadline)`,
+    );
   }
 
   private settle(waiting: Waiting, prediction: Prediction): void {
