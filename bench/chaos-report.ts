@@ -10,7 +10,7 @@ export function formatReport(report: ChaosReport): string {
     .sort(([, a], [, b]) => b - a)
     .map(([code, n]) => `  ${code}: ${n}`);
   return [
-    `chaos run of ${report.seconds} s`,
+    `chaos run of ${report.seconds} s, redisPersistence ${report.redisPersistence}`,
     ...report.actions.map((a) => `  ${a}`),
     `sent: ${sent} (client predict ${report.sent.client}, client enqueue ${report.sent.enqueue}, HTTP ${report.sent.http})`,
     `answered: ${report.answered} predictions; enqueued: ${report.enqueued} (each checked for its result)`,

@@ -31,11 +31,14 @@ const MAX_PER_LOOP = 5000;
 export interface ChaosOptions {
   /** Length of the load and fault phase. */
   readonly seconds: number;
+  /** redisPersistence of the job (default true); false shows what a Redis crash costs without it. */
+  readonly redisPersistence?: boolean;
   readonly log?: (line: string) => void;
 }
 
 export interface ChaosReport {
   readonly seconds: number;
+  readonly redisPersistence: boolean;
   readonly sent: { readonly client: number; readonly enqueue: number; readonly http: number };
   /** Requests whose caller got a result. */
   readonly answered: number;
@@ -87,7 +90,7 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
       modelParallelism: 2,
       redisUrl: `localhost:${redisPort}`,
       redisMaxmemory: '128mb',
-      redisPersistence: true,
+      redisPersistence: options.redisPersistence ?? true,
     },
     model,
     `http:\n  interface: 127.0.0.1\n  port: ${httpPort}\n  requestTimeout: ${REQUEST_TIMEOUT_MS}\n`,
@@ -234,7 +237,14 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
   await Promise.allSettled([client.close(), enqueuer.close(), output.close()]);
   monitor.disconnect();
   admin.disconnect();
-  return { seconds: options.seconds, ...counted, stranded, rss, actions };
+  return {
+    seconds: options.seconds,
+    redisPersistence: options.redisPersistence ?? true,
+    ...counted,
+    stranded,
+    rss,
+    actions,
+  };
 }
 
 async function httpOnce(port: number, x: Float32Array): Promise<string> {

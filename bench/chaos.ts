@@ -4,14 +4,25 @@
  * Redis are killed and a worker is stopped past the claim bound; prints sent, answered,
  * errors by code, lost, answered twice and worker RSS. Loopback only, its own temporary home.
  *
- * Options: --seconds <n> (60). Exit code 0 when every target is met, 1 otherwise.
+ * Options: --seconds <n> (60), --redis-persistence false (to see what a Redis crash costs
+ * without the append-only file). Exit code 0 when every target is met, 1 otherwise.
  */
 import { parseArgs } from 'node:util';
 import { CliHarness } from '../test/helpers/cli.js';
 import { formatReport, targetsMissed } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    'redis-persistence': { type: 'string', default: 'true' },
+  },
+});
+const persistence = values['redis-persistence'];
+if (persistence !== 'true' && persistence !== 'false') {
+  process.stderr.write(`--redis-persistence must be true or false, got "${persistence}"\n`);
+  process.exit(2);
+}
 const seconds = Number(values.seconds);
 if (!Number.isFinite(seconds) || seconds < 10 || seconds > 3600) {
   process.stderr.write(`--seconds must be a number from 10 to 3600, got "${values.seconds}"\n`);
@@ -20,7 +31,11 @@ if (!Number.isFinite(seconds) || seconds < 10 || seconds > 3600) {
 
 const cli = await CliHarness.create();
 try {
-  const report = await runChaos(cli, { seconds, log: (line) => process.stdout.write(`${line}\n`) });
+  const report = await runChaos(cli, {
+    seconds,
+    redisPersistence: persistence === 'true',
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
   process.stdout.write(`${formatReport(report)}\n`);
   const missed = targetsMissed(report);
   process.stdout.write(missed.length === 0 ? 'every target met\n' : `targets missed: ${missed.join(', ')}\n`);

@@ -32,10 +32,10 @@ describe('chaos', { timeout: 120_000 }, () => {
       report.actions.filter((a) => a.includes('pid none')),
       figures,
     ).toEqual([]);
-    expect(targetsMissed(report), figures).toEqual([]);
-
+    // Every process is gone after shutdown, whatever the figures say.
     const pids = await cli.recordedPids();
     expect((await cli.run(['shutdown'])).code).toBe(0);
     await cli.assertNothingLeft(pids, []);
+    expect(targetsMissed(report), figures).toEqual([]);
   });
 });
