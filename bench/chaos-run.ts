@@ -113,7 +113,8 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
 
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const publishes = new Map<string, number>();
-  const monitor = new Redis(redisUrl, { lazyConnect: true });
+  // Reconnects at once after a Redis restart: a result published before it subscribes again goes uncounted.
+  const monitor = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => 20 });
   monitor.on('error', () => undefined);
   monitor.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) => {
     try {

@@ -88,7 +88,7 @@ describe('TypeScript client: "not accepted" versus "accepted, outcome unknown"',
   it('a request failed while it waited to be sent is never written (not accepted means not executed)', async () => {
     const redis = await redisServer();
     // A long window keeps the request queued in the client while its reply subscription breaks.
-    const p = await producer(redis, 'window_job', { timeWindow: 1000, countWindow: 100 });
+    const p = await producer(redis, 'window_job', { timeWindow: 5000, countWindow: 100 });
     const admin = redis.client();
     const pending = failureOf(p.submit(input, { timeoutMs: 30_000 }));
     await admin.client('KILL', 'TYPE', 'pubsub');
