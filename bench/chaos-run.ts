@@ -15,7 +15,7 @@ import { isCsError, isErrorCode, reasonOf } from '../src/errors/registry.js';
 import { keys } from '../src/redis/keys.js';
 import { decodeReply } from '../src/protocol/reply.js';
 import { writeModel } from '../test/fixtures/onnx-models.js';
-import type { CliHarness } from '../test/helpers/cli.js';
+import { isRunning, type CliHarness } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait-for.js';
 import { tally, type Outcome } from './chaos-tally.js';
@@ -106,6 +106,15 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
     (await state()).jobs
       .find((j) => j.name === CHAOS_JOB)
       ?.processes.find((p) => p.role === role && (slot === undefined || p.slot === slot))?.pid ?? undefined;
+  /** A live pid in the slot, waiting (bounded) while the supervisor restarts it; undefined if none comes. */
+  const livePid = (role: 'worker' | 'frontend', slot?: number): Promise<number | undefined> =>
+    waitFor(
+      async () => {
+        const pid = await pidOf(role, slot);
+        return pid !== undefined && isRunning(pid) ? pid : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: `a live ${role}` },
+    ).catch(() => undefined);
   const workerSlots = ((await state()).jobs.find((j) => j.name === CHAOS_JOB)?.processes ?? [])
     .filter((p) => p.role === 'worker')
     .map((p) => p.slot);
@@ -177,7 +186,7 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
     sleep(Math.max(0, startedAt + fraction * options.seconds * 1000 - Date.now()));
   const startedAt = Date.now();
   const killWorker = async (slot: number): Promise<void> => {
-    const pid = await pidOf('worker', slot);
+    const pid = await livePid('worker', slot);
     if (pid !== undefined) signal(pid, 'SIGKILL');
     act(`${elapsed(startedAt)} kill -9 worker ${slot} (pid ${pid ?? 'none'})`);
   };
@@ -185,7 +194,7 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
   const [firstSlot = 0, secondSlot = 1] = workerSlots;
   await killWorker(firstSlot);
   await at(0.3);
-  const stopped = await pidOf('worker', secondSlot);
+  const stopped = await livePid('worker', secondSlot);
   if (stopped !== undefined) {
     signal(stopped, 'SIGSTOP');
     act(`${elapsed(startedAt)} SIGSTOP worker ${secondSlot} (pid ${stopped}) for ${STOP_MS} ms`);
@@ -195,9 +204,11 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
       signal(stopped, 'SIGCONT');
     }
     act(`${elapsed(startedAt)} SIGCONT worker ${secondSlot}`);
+  } else {
+    act(`${elapsed(startedAt)} SIGSTOP worker ${secondSlot} skipped (pid none)`);
   }
   await at(0.5);
-  const frontend = await pidOf('frontend');
+  const frontend = await livePid('frontend');
   if (frontend !== undefined) signal(frontend, 'SIGKILL');
   act(`${elapsed(startedAt)} kill -9 frontend (pid ${frontend ?? 'none'})`);
   await at(0.65);
