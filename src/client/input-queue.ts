@@ -7,6 +7,7 @@ import { liveWorkers, readModelMetadata } from '../redis/job-state.js';
 import { JOB_NAME_PATTERN } from '../redis/keys.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';
 import { Producer, type RawEntry } from './producer.js';
+import { readFailure } from './redis-failure.js';
 import { byName, toNamedTensors, type Inputs } from './tensor-input.js';
 
 export interface InputQueueOptions extends RedisLocation {
@@ -83,14 +84,30 @@ export class InputQueue {
     });
   }
 
-  /** Connects (done by the first call otherwise). */
+  /** Connects (done by the first call otherwise); a failed connect is tried again by the next call. */
   async connect(): Promise<void> {
-    this.started ??= this.producer.start();
+    this.started ??= this.producer.start().catch((error: unknown) => {
+      this.started = undefined;
+      throw readFailure(error);
+    });
     await this.started;
   }
 
-  /** Sends one request and waits for its result; throws PredictionError with the worker's reason. */
+  /**
+   * Sends one request and waits for its result; throws PredictionError with the worker's reason.
+   * Every other failure is a CsError too: CS_ERR_REDIS_UNAVAILABLE, CS_ERR_NO_WORKER and
+   * CS_ERR_QUEUE_FULL mean the request was not accepted (safe to retry), CS_ERR_OUTCOME_UNKNOWN
+   * and CS_ERR_TIMEOUT that it was and may still run.
+   */
   async predict(inputs: Inputs, options: PredictOptions = {}): Promise<PredictResult> {
+    try {
+      return await this.predictOnce(inputs, options);
+    } catch (error) {
+      throw readFailure(error);
+    }
+  }
+
+  private async predictOnce(inputs: Inputs, options: PredictOptions): Promise<PredictResult> {
     await this.connect();
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     await this.checkWorker(timeoutMs);
@@ -110,10 +127,14 @@ export class InputQueue {
 
   /** Writes one entry with this uri; read the result with OutputQueue.query(uri). Returns the stream id. */
   async enqueue(uri: string, inputs: Inputs): Promise<string> {
-    await this.connect();
-    this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
-    const entry = this.encode(inputs);
-    return this.producer.enqueueRaw(uri, entry);
+    try {
+      await this.connect();
+      this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
+      const entry = this.encode(inputs);
+      return await this.producer.enqueueRaw(uri, entry);
+    } catch (error) {
+      throw readFailure(error);
+    }
   }
 
   async close(): Promise<void> {

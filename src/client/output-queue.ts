@@ -4,6 +4,7 @@ import { keys, resultPrefix } from '../redis/keys.js';
 import type { Redis } from 'ioredis';
 import type { Tensor } from '../protocol/tensor.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';
+import { readFailure } from './redis-failure.js';
 import { predictionFromHash } from './result-hash.js';
 import { byName } from './tensor-input.js';
 
@@ -40,12 +41,24 @@ export class OutputQueue {
 
   /** The result of one uri, leaving it in place. */
   async query(uri: string): Promise<QueryResult> {
-    await connectRedis(this.redis, this.url);
-    return toQueryResult(await this.redis.hgetallBuffer(keys.result(this.name, uri)));
+    try {
+      await connectRedis(this.redis, this.url);
+      return toQueryResult(await this.redis.hgetallBuffer(keys.result(this.name, uri)));
+    } catch (error) {
+      throw readFailure(error);
+    }
   }
 
   /** Every result of the job, removed as it is read; uris kept whole (they may contain ':'). */
   async dequeue(): Promise<Map<string, QueryResult>> {
+    try {
+      return await this.dequeueAll();
+    } catch (error) {
+      throw readFailure(error);
+    }
+  }
+
+  private async dequeueAll(): Promise<Map<string, QueryResult>> {
     await connectRedis(this.redis, this.url);
     const prefix = resultPrefix(this.name);
     const results = new Map<string, QueryResult>();

@@ -4,7 +4,7 @@ import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { silentLogger } from '../logging/logger.js';
 import { keys } from '../redis/keys.js';
-import { connectRedis, createRedis, isConnectionError } from '../redis/connection.js';
+import { connectRedis, createRedis } from '../redis/connection.js';
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
 import { decodeTensorFrame, encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
@@ -12,6 +12,7 @@ import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { RECORD_BOUND_DEFAULTS, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import type { Prediction } from './prediction.js';
+import { readFailure, writeFailure } from './redis-failure.js';
 import { predictionFromHash } from './result-hash.js';
 
 export type { Prediction } from './prediction.js';
@@ -45,11 +46,21 @@ export interface RawEntry {
   readonly data: Buffer | string;
 }
 
+/**
+ * Where a request stands, which decides what a failure means to its caller:
+ * - queued: not written yet; failing it is "not accepted" (CS_ERR_REDIS_UNAVAILABLE, safe to retry);
+ * - sending: its XADD left for Redis, no reply yet: the write's outcome decides;
+ * - accepted: Redis added the entry; from here a broken wait is CS_ERR_OUTCOME_UNKNOWN, because
+ *   a worker may run it (or may have run it) whatever the client sees.
+ */
+type WaitingPhase = 'queued' | 'sending' | 'accepted';
+
 interface Waiting {
   readonly uri: string;
   readonly resolve: (prediction: Prediction) => void;
   readonly reject: (error: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  phase: WaitingPhase;
 }
 
 interface Outgoing {
@@ -86,6 +97,10 @@ export class Producer {
   private windowTimer: NodeJS.Timeout | undefined;
   private sequence = 0;
   private flushCount = 0;
+  /** True once SUBSCRIBE on the reply channel is confirmed, false from the moment the subscriber closes. */
+  private listening = false;
+  /** Counts subscriber losses, so a write that was in flight across one knows its reply may be gone. */
+  private subscriptionEpoch = 0;
   private stateValue: ProducerState = 'new';
   private readonly countWindow: number;
   private readonly timeWindow: number;
@@ -121,13 +136,15 @@ export class Producer {
     this.subscriber.on('error', (error) => this.logger.debug({ err: error }, 'redis subscriber error'));
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onReply(message));
     // Replies published while the subscriber was away are lost: fail the waiting requests now rather than at their deadline.
-    this.subscriber.on('close', () =>
-      this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'lost the connection to Redis'),
-    );
+    this.subscriber.on('close', () => this.onSubscriptionLost());
     this.subscriber.on('ready', () => {
       if (this.stateValue !== 'running') return;
+      const epoch = this.subscriptionEpoch;
       this.subscriber
         .subscribe(this.channel)
+        .then(() => {
+          if (epoch === this.subscriptionEpoch) this.listening = true;
+        })
         .catch((error: unknown) => this.logger.debug({ err: error }, 'cannot subscribe again to replies'));
     });
   }
@@ -177,9 +194,16 @@ export class Producer {
   async start(): Promise<void> {
     if (this.stateValue !== 'new') return;
     this.stateValue = 'starting';
-    await connectRedis(this.redis, this.options.redisUrl);
-    await connectRedis(this.subscriber, this.options.redisUrl);
-    await this.subscriber.subscribe(this.channel);
+    try {
+      await connectRedis(this.redis, this.options.redisUrl);
+      await connectRedis(this.subscriber, this.options.redisUrl);
+      await this.subscriber.subscribe(this.channel);
+    } catch (error) {
+      // Back to 'new' so a later start() tries again on the same (reconnecting) connections.
+      if (this.stateValue === 'starting') this.stateValue = 'new';
+      throw error;
+    }
+    this.listening = true;
     this.stateValue = 'running';
   }
 
@@ -200,9 +224,12 @@ export class Producer {
         new CsError('CS_ERR_REDIS_UNAVAILABLE', `producer is ${this.stateValue}, not running`),
       );
     }
-    if (this.redis.status !== 'ready' || this.subscriber.status !== 'ready') {
+    if (this.redis.status !== 'ready' || !this.listening) {
       return Promise.reject(
-        new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis is not reachable (connection ${this.redis.status})`),
+        new CsError(
+          'CS_ERR_REDIS_UNAVAILABLE',
+          `Redis is not reachable (connection ${this.redis.status}, replies ${this.subscriber.status}); the request was not sent (safe to retry)`,
+        ),
       );
     }
     const uri = options.uri ?? `${this.clientId}-${(this.sequence++).toString(36)}`;
@@ -213,7 +240,7 @@ export class Producer {
     }
     const deadline = Date.now() + options.timeoutMs;
     return new Promise<Prediction>((resolve, reject) => {
-      const waiting: Waiting = { uri, resolve, reject, timer: undefined };
+      const waiting: Waiting = { uri, resolve, reject, timer: undefined, phase: 'queued' };
       waiting.timer = setTimeout(() => void this.onDeadline(waiting), options.timeoutMs);
       this.waiting.set(uri, waiting);
       const fields = [...entryFields(uri, entry), 'reply', this.channel, 'deadline', String(deadline)];
@@ -227,11 +254,19 @@ export class Producer {
    * hash), under the same queue bound. Returns the stream id.
    */
   async enqueueRaw(uri: string, entry: RawEntry): Promise<string> {
-    const id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
-      keys.stream(this.options.job),
-      String(this.maxQueueLength),
-      ...entryFields(uri, entry),
-    );
+    if (this.redis.status !== 'ready') {
+      throw writeFailure(new Error(`connection ${this.redis.status}`), false);
+    }
+    let id: unknown;
+    try {
+      id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
+        keys.stream(this.options.job),
+        String(this.maxQueueLength),
+        ...entryFields(uri, entry),
+      );
+    } catch (error) {
+      throw writeFailure(error, true);
+    }
     if (id === null) throw this.queueFull();
     return String(id);
   }
@@ -263,7 +298,18 @@ export class Producer {
     }
   }
 
-  private async write(batch: Outgoing[]): Promise<void> {
+  private async write(queued: Outgoing[]): Promise<void> {
+    // Requests failed while they waited in the window (subscriber lost, stop) must not be sent:
+    // their callers were told "not accepted".
+    const batch = queued.filter((item) => this.waiting.get(item.waiting.uri) === item.waiting);
+    if (batch.length === 0) return;
+    if (this.redis.status !== 'ready') {
+      const notSent = writeFailure(new Error(`connection ${this.redis.status}`), false);
+      for (const item of batch) this.settleError(item.waiting, notSent.code, notSent.message);
+      return;
+    }
+    const epoch = this.subscriptionEpoch;
+    for (const item of batch) item.waiting.phase = 'sending';
     const pipeline = this.redis.pipeline();
     const stream = keys.stream(this.options.job);
     const max = String(this.maxQueueLength);
@@ -283,17 +329,21 @@ export class Producer {
     batch.forEach((item, i) => {
       const result = results?.[i];
       if (result === undefined) {
-        this.settleError(item.waiting, 'CS_ERR_REDIS_UNAVAILABLE', 'Redis did not accept the request');
+        // No per-command result: the pipeline as a whole failed after it was handed to the socket.
+        const unknown = writeFailure(new Error('the write to Redis failed'), true);
+        this.settleError(item.waiting, unknown.code, unknown.message);
       } else if (result[0] !== null) {
-        const connection = isConnectionError(result[0]);
-        this.settleError(
-          item.waiting,
-          connection ? 'CS_ERR_REDIS_UNAVAILABLE' : 'CS_ERR_INTERNAL',
-          connection ? `Redis is not reachable: ${reasonOf(result[0])}` : reasonOf(result[0]),
-        );
+        const failure = writeFailure(result[0], true);
+        this.settleError(item.waiting, failure.code, failure.message);
       } else if (result[1] === null) {
         const full = this.queueFull();
         this.settleError(item.waiting, full.code, full.message);
+      } else {
+        item.waiting.phase = 'accepted';
+        // The subscriber went away while this write was out: a reply may already be lost.
+        if (epoch !== this.subscriptionEpoch || !this.listening) {
+          this.settleError(item.waiting, 'CS_ERR_OUTCOME_UNKNOWN', outcomeUnknownMessage(item.waiting.uri));
+        }
       }
     });
   }
@@ -358,10 +408,14 @@ export class Producer {
         this.settle(waiting, prediction);
         return;
       }
-    } catch {
-      // fall through to the timeout
+    } catch (error) {
+      this.logger.debug({ err: readFailure(error) }, 'result hash not readable at the deadline');
     }
-    this.settleError(waiting, 'CS_ERR_TIMEOUT', `no result for request "${waiting.uri}" within the timeout`);
+    this.settleError(
+      waiting,
+      'CS_ERR_TIMEOUT',
+      `no result for request "${waiting.uri}" within the timeout; it was accepted and may still run (workers skip it once past its deadline)`,
+    );
   }
 
   private settle(waiting: Waiting, prediction: Prediction): void {
@@ -405,8 +459,33 @@ export class Producer {
       .catch((error: unknown) => this.logger.debug({ err: error }, 'cleanup failed'));
   }
 
-  private failAll(code: ErrorCode, message: string): void {
-    for (const waiting of [...this.waiting.values()]) this.settleError(waiting, code, message);
+  /**
+   * Replies published while the subscriber was away are lost, so waiting requests fail now
+   * rather than at their deadline: the accepted ones as "outcome unknown", the others as not
+   * accepted. Requests whose write is still out are decided when it returns (see write()).
+   */
+  private onSubscriptionLost(): void {
+    this.listening = false;
+    this.subscriptionEpoch++;
+    this.failWaiting('lost the connection to Redis');
+  }
+
+  private failWaiting(reason: string): void {
+    for (const waiting of [...this.waiting.values()]) {
+      if (waiting.phase === 'accepted') {
+        this.settleError(
+          waiting,
+          'CS_ERR_OUTCOME_UNKNOWN',
+          `${reason}: ${outcomeUnknownMessage(waiting.uri)}`,
+        );
+      } else if (waiting.phase === 'queued') {
+        this.settleError(
+          waiting,
+          'CS_ERR_REDIS_UNAVAILABLE',
+          `${reason}; the request was not sent (safe to retry)`,
+        );
+      }
+    }
   }
 
   /** Fails what is still waiting and closes both connections; safe to call twice. */
@@ -414,7 +493,9 @@ export class Producer {
     if (this.stateValue === 'stopped' || this.stateValue === 'stopping') return;
     this.stateValue = 'stopping';
     if (this.windowTimer !== undefined) clearTimeout(this.windowTimer);
-    this.failAll('CS_ERR_REDIS_UNAVAILABLE', 'the client was closed before the result came');
+    this.outgoing = [];
+    this.failWaiting('the client was closed before the result came');
+    // What is still being written is told by its write, which the quit below lets finish.
     this.flushCleanup();
     for (const connection of [this.subscriber, this.redis]) {
       try {
@@ -433,6 +514,10 @@ interface BoundedXadd {
 
 interface BoundedXaddPipeline {
   csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): unknown;
+}
+
+function outcomeUnknownMessage(uri: string): string {
+  return `request "${uri}" was accepted but its result cannot be received; it may still run, so retry only if running it twice is harmless`;
 }
 
 /** The fields every entry starts with: `uri`, `serde` when not BigDL's Arrow, `data`. */

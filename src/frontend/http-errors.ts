@@ -17,6 +17,7 @@ const REASON_OF: Readonly<Partial<Record<ErrorCode, RejectionReason>>> = {
   CS_ERR_REDIS_UNAVAILABLE: 'redis_unavailable',
   CS_ERR_TIMEOUT: 'timeout',
   CS_ERR_DEADLINE_EXCEEDED: 'timeout',
+  CS_ERR_OUTCOME_UNKNOWN: 'outcome_unknown',
 };
 
 export function rejectionReason(code: ErrorCode): RejectionReason {

@@ -17,6 +17,7 @@ import type { HttpOptions } from '../config/types.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { InFlightLimit, TokenBucket } from './admission.js';
 import type { PredictionBackend } from './backend.js';
+import { answerParserError, errorBody, routerError } from './framework-errors.js';
 import { httpStatusOf, rejectionReason, retryAfterSeconds, toCsError } from './http-errors.js';
 import { registerBigdlRoutes } from './routes-bigdl.js';
 import { registerOipRoutes } from './routes-oip.js';
@@ -76,6 +77,19 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     bodyLimit: http.bodyLimit,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // The router's own refusals (bad URL encoding, a path parameter too long: 414), in our body.
+    frameworkErrors: (error, _request, reply) => {
+      // Written on the raw response as fastify's own default does: these run before any route.
+      const csError = routerError(error);
+      const body = errorBody(csError);
+      reply.raw
+        .writeHead(httpStatusOf(csError.code), {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        })
+        .end(body);
+    },
+    clientErrorHandler: answerParserError,
   });
 
   // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as bytes and
@@ -192,21 +206,15 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     }
     const retryAfter = retryAfterSeconds(status);
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
-    void reply
-      .code(status)
-      .type('application/json')
-      .send(JSON.stringify({ error: csError.message }));
+    void reply.code(status).type('application/json').send(errorBody(csError));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .type('application/json')
-      .send(
-        JSON.stringify({
-          error: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready], POST /v2/models/${job}/infer`,
-        }),
-      );
+    const notFound = new CsError(
+      'CS_ERR_HTTP_NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready], POST /v2/models/${job}/infer`,
+    );
+    void reply.code(httpStatusOf(notFound.code)).type('application/json').send(errorBody(notFound));
   });
 
   app.get('/', (_request, reply) => {

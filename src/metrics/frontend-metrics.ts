@@ -11,6 +11,7 @@ export type RejectionReason =
   | 'queue_full'
   | 'redis_unavailable'
   | 'timeout'
+  | 'outcome_unknown'
   | 'failed';
 
 /** Where the frontend spends a prediction request's time. */

@@ -84,7 +84,8 @@ export async function startRedis(
     },
     async stop(): Promise<void> {
       for (const c of clients) c.disconnect();
-      if (child.exitCode !== null) return;
+      // A server killed by a signal has a signalCode and no exitCode: its exit already happened.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGKILL');
       await exited;

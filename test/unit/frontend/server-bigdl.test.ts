@@ -140,7 +140,7 @@ describe('POST /predict', () => {
       predict({ instances: [{ input: [1, 1, 1, 1] }, { input: [2, 2, 2, 2] }] }),
     );
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'instances[1]: bad record' });
+    expect(res.json()).toEqual({ error: 'instances[1]: bad record', code: 'CS_ERR_INFERENCE_FAILED' });
   });
 
   it('refuses a body over bodyLimit with 413', async () => {
@@ -197,7 +197,7 @@ describe('POST /predict', () => {
     backend.statusError = new CsError('CS_ERR_REDIS_UNAVAILABLE', 'Redis is not reachable');
     const down = await server.inject(body);
     expect(down.statusCode).toBe(503);
-    expect(down.json()).toEqual({ error: 'Redis is not reachable' });
+    expect(down.json()).toEqual({ error: 'Redis is not reachable', code: 'CS_ERR_REDIS_UNAVAILABLE' });
     backend.statusError = undefined;
     backend.jobStatus = { liveWorkers: 0, model: undefined };
     const none = await server.inject(body);
