@@ -92,15 +92,11 @@ function overlay(base: HttpOptions, top: HttpOptions, given: readonly string[]):
 }
 
 /**
- * Flags of BigDL's frontend that we do not provide. HTTPS asked for is an error (serving plain
- * HTTP instead would be a surprise); the rest are ignored with a warning each, so BigDL start
- * scripts keep working.
+ * Flags of BigDL's frontend that we do not provide: ignored with a warning each, so BigDL start
+ * scripts keep working. (Its HTTPS flags are options; its keystore flags are refused by the
+ * option resolution, with the commands that convert a keystore to PEM.)
  */
 const BIGDL_ONLY_FLAGS: Readonly<Record<string, string>> = {
-  httpsenabled: 'HTTPS is not provided: put a TLS-terminating proxy in front of the frontend',
-  secureport: 'HTTPS is not provided',
-  httpskeystorepath: 'HTTPS is not provided',
-  httpskeystoretoken: 'HTTPS is not provided',
   redissecureenabled: 'use a rediss:// redisUrl for TLS to Redis',
   redisstruststorepath:
     'use a rediss:// redisUrl (and redisSecureTrustStorePath in config.yaml) for TLS to Redis',
@@ -113,11 +109,7 @@ function takeBigdlOnlyFlags(flags: Record<string, unknown>): string[] {
   for (const key of Object.keys(flags)) {
     const why = BIGDL_ONLY_FLAGS[key.toLowerCase()];
     if (why === undefined) continue;
-    const value = flags[key];
     delete flags[key];
-    if (key.toLowerCase() === 'httpsenabled' && (value === true || value === 'true')) {
-      throw new CsError('CS_ERR_CONFIG_INVALID', `--${key} true: ${why}`);
-    }
     warnings.push(`--${key} is a BigDL frontend option that is ignored here: ${why}`);
   }
   return warnings;
