@@ -54,6 +54,7 @@ export function resolveFrontendSettings(options: RunFrontendOptions): FrontendSe
   const inherited = { redisUrl: config.redisUrl, jobName: config.jobName };
   let http = config.http ?? resolveHttpOptions({}, inherited).options;
   if (Object.keys(flags).length > 0) {
+    completeHttpsFlags(flags, http);
     const resolved = resolveHttpOptions(flags, inherited);
     failOn(resolved.problems, 'cluster-serving http');
     warnings.push(...resolved.warnings);
@@ -76,6 +77,22 @@ function settings(
     placement: config,
     warnings,
   };
+}
+
+const HTTPS_KEYS = ['httpsEnabled', 'securePort', 'httpsCertPath', 'httpsKeyPath', 'port'] as const;
+
+/**
+ * The HTTPS options are checked together (enabled needs both files, securePort differs from
+ * port): when flags set some of them, the section supplies the others, so that
+ * `--httpsEnabled true` uses the section's PEM files.
+ */
+function completeHttpsFlags(flags: Record<string, unknown>, section: HttpOptions): void {
+  const given = new Set(Object.keys(flags).map((k) => k.toLowerCase()));
+  if (!HTTPS_KEYS.some((k) => k !== 'port' && given.has(k.toLowerCase()))) return;
+  for (const key of HTTPS_KEYS) {
+    const value = section[key];
+    if (!given.has(key.toLowerCase()) && value !== undefined) flags[key] = value;
+  }
 }
 
 /** The options named by `given` flags (case-insensitively) taken from `top`, the rest from `base`. */

@@ -107,6 +107,26 @@ describe('resolveFrontendSettings', () => {
     expect(overridden.redisUrl).toBe('redis://other:1');
   });
 
+  it("lets --httpsEnabled use the section's PEM files, and checks securePort against the section's port", async () => {
+    const path = await configFile({
+      http: { port: 9000, httpsCertPath: 'cert.pem', httpsKeyPath: 'key.pem' },
+    });
+    const dir = path.slice(0, -'config.yaml'.length);
+    await writeFile(join(dir, 'cert.pem'), 'x');
+    await writeFile(join(dir, 'key.pem'), 'y');
+    const s = resolveFrontendSettings({ configPath: path, flags: { httpsEnabled: true } });
+    expect(s.http).toMatchObject({
+      port: 9000,
+      httpsEnabled: true,
+      securePort: 10023,
+      httpsCertPath: join(dir, 'cert.pem'),
+      httpsKeyPath: join(dir, 'key.pem'),
+    });
+    expect(() =>
+      resolveFrontendSettings({ configPath: path, flags: { httpsEnabled: true, securePort: 9000 } }),
+    ).toThrow(/securePort: expected a port other than port \(9000\)/);
+  });
+
   it('serves a job whose config has no http: section with the defaults', async () => {
     const path = await configFile({ jobName: 'plain_job' });
     const s = resolveFrontendSettings({ flags: { config: path } });
