@@ -14,22 +14,13 @@
  * key `cluster-serving.shapes`, a JSON list with one shape per record batch. Our decoder
  * returns those; a result without that key (BigDL's own) gets the shape from the column.
  *
- * The schema message is built by apache-arrow (cached per shape list, since a model's result
- * shapes rarely vary); the record batch messages are written here directly, because the
+ * The schema message is built once by apache-arrow, each result's metadata value spliced in
+ * (bigdl-result-schema.ts); the record batch messages are written here directly, because the
  * generic writer costs more than the inference of a small model. Their flatbuffer layout is
  * fixed (see writeBatch) and tests read them back with apache-arrow's reader and compare with
  * its generic writer.
  */
-import {
-  Field,
-  Float32,
-  Int32,
-  makeData,
-  RecordBatch,
-  RecordBatchStreamWriter,
-  Schema,
-  Struct,
-} from 'apache-arrow';
+import { pad8, schemaMessage, SHAPES_METADATA_KEY } from './bigdl-result-schema.js';
 import { CsError } from '../errors/registry.js';
 import { isFloat32, isInt32, primitiveValues } from './arrow-columns.js';
 import { columnsOf, isValidAt, readIpcStream, typeText } from './arrow-ipc-reader.js';
@@ -38,47 +29,6 @@ import { decodeBase64 } from './base64.js';
 import { castTensor } from './cast.js';
 import { elementCount } from './tensor.js';
 import type { Tensor } from './tensor.js';
-
-export const RESULT_SCHEMA = new Schema([
-  new Field('data', new Float32(), true),
-  new Field('shape', new Int32(), true),
-]);
-
-/** Schema metadata key holding the full output shapes (a JSON list, one shape per batch). */
-export const SHAPES_METADATA_KEY = 'cluster-serving.shapes';
-
-/** The schema message (continuation marker and length included) carrying `shapesJson`. */
-function buildSchemaMessage(shapesJson: string): Uint8Array {
-  const schema = new Schema(RESULT_SCHEMA.fields, new Map([[SHAPES_METADATA_KEY, shapesJson]]));
-  const empty = new RecordBatch(
-    schema,
-    makeData({
-      type: new Struct(schema.fields),
-      length: 0,
-      nullCount: 0,
-      children: [makeData({ type: new Float32(), length: 0 }), makeData({ type: new Int32(), length: 0 })],
-    }),
-  );
-  const stream = RecordBatchStreamWriter.writeAll([empty]).toUint8Array(true);
-  const view = new DataView(stream.buffer, stream.byteOffset, stream.byteLength);
-  if (view.getUint32(0, true) !== 0xffffffff) throw new Error('unexpected Arrow stream framing');
-  return stream.slice(0, 8 + view.getInt32(4, true));
-}
-
-const SCHEMA_CACHE_LIMIT = 256;
-const schemaCache = new Map<string, Uint8Array>();
-
-function schemaMessage(shapes: readonly (readonly number[])[]): Uint8Array {
-  const json = JSON.stringify(shapes);
-  let message = schemaCache.get(json);
-  if (message === undefined) {
-    message = buildSchemaMessage(json);
-    // Models with free output dims can produce many shape lists: bound the cache, start over.
-    if (schemaCache.size >= SCHEMA_CACHE_LIMIT) schemaCache.clear();
-    schemaCache.set(json, message);
-  }
-  return message;
-}
 
 /**
  * The dims written into the `shape` column of an output of `count` (> 0) elements: all of
@@ -95,8 +45,6 @@ export function bigdlShapeColumn(shape: readonly number[], count: number): reado
 const BATCH_METADATA_BYTES = 184;
 const BATCH_HEADER_BYTES = 8 + BATCH_METADATA_BYTES;
 const EOS_BYTES = 8;
-
-const pad8 = (n: number): number => (n + 7) & ~7;
 
 interface BatchPlan {
   readonly values: Float32Array;

@@ -103,6 +103,28 @@ describe('encodeBigdlResult, read back with apache-arrow', () => {
     );
   });
 
+  it('writes shapes metadata of any length that apache-arrow and our decoder read back', () => {
+    for (let n = 1; n <= 40; n++) {
+      const outputs = Array.from({ length: n % 7 }, (_, i) =>
+        fp32(
+          [1, n + i],
+          Array.from({ length: n + i }, () => i),
+        ),
+      );
+      const value = encodeBigdlResult([
+        fp32(
+          [n],
+          Array.from({ length: n }, (_, i) => i),
+        ),
+        ...outputs,
+      ]);
+      const table = tableFromIPC(Buffer.from(value, 'base64'));
+      const shapes = [[n], ...outputs.map((o) => o.shape)];
+      expect(JSON.parse(table.schema.metadata.get('cluster-serving.shapes') ?? ''), `n=${n}`).toEqual(shapes);
+      expect(decodeBigdlResult(value).map((t) => t.shape)).toEqual(shapes);
+    }
+  });
+
   it('keeps the full shapes in the schema metadata, one per batch', () => {
     const value = encodeBigdlResult([fp32([1, 1], [3]), fp32([], [2]), fp32([1, 2, 1], [1, 2])]);
     const table = tableFromIPC(Buffer.from(value, 'base64'));
