@@ -62,6 +62,8 @@ export class HttpsListener {
       }
       throw error;
     }
+    // Later server errors (EMFILE on accept, say) are logged; the plain listener keeps serving.
+    server.on('error', (error) => this.logger.error({ err: error }, 'HTTPS listener error'));
     this.state = 'listening';
     this.logger.info(
       { subject: this.credentials.subject, validTo: this.credentials.validTo.toISOString() },
