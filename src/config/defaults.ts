@@ -96,5 +96,9 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
     tokenAcquireTimeout: 100,
     requestTimeout: 30_000,
     bodyLimit: 16 * 1024 * 1024,
+    httpsEnabled: false,
+    securePort: 10023,
+    httpsCertPath: undefined,
+    httpsKeyPath: undefined,
   }),
 });

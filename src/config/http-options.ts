@@ -1,6 +1,7 @@
 import { resultPrefix } from '../redis/keys.js';
 import { collectKeys, readEntry } from './collect-keys.js';
 import { DEFAULTS } from './defaults.js';
+import { isKeystoreKey, keystoreProblem, resolveHttpsOptions } from './https-options.js';
 import { HTTP_KEYS, HTTP_PARSERS } from './keys.js';
 import { parseRedisUrl, redisEndpoint } from './redis-url.js';
 import type { HttpOptions } from './types.js';
@@ -10,6 +11,8 @@ export interface HttpInheritance {
   /** Normalised top-level redisUrl. */
   readonly redisUrl?: string;
   readonly jobName?: string;
+  /** Where relative file paths (the HTTPS PEM files) start: the config's folder; default the working directory. */
+  readonly baseDir?: string;
 }
 
 export interface HttpResolution {
@@ -39,7 +42,14 @@ export function resolveHttpSection(
 ): HttpResolution {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const found = collectKeys(Object.entries(raw), { known: HTTP_KEYS, prefix }, problems);
+  const entries = Object.entries(raw);
+  const keystore = entries.find(([key]) => isKeystoreKey(key));
+  if (keystore !== undefined) problems.push(keystoreProblem(`${prefix}${keystore[0]}`, prefix));
+  const found = collectKeys(
+    entries.filter(([key]) => !isKeystoreKey(key)),
+    { known: HTTP_KEYS, prefix },
+    problems,
+  );
   const d = DEFAULTS.http;
 
   const redis = resolveRedis(
@@ -73,9 +83,15 @@ export function resolveHttpSection(
     );
   }
 
+  const port = readEntry(found, 'port', HTTP_PARSERS.port, problems) ?? d.port;
+  const https = resolveHttpsOptions(
+    found,
+    { baseDir: inherited.baseDir ?? process.cwd(), prefix, port },
+    { problems, warnings },
+  );
   const options: HttpOptions = {
     interface: readEntry(found, 'interface', HTTP_PARSERS.interface, problems) ?? d.interface,
-    port: readEntry(found, 'port', HTTP_PARSERS.port, problems) ?? d.port,
+    port,
     ...redis,
     redisInputQueue,
     redisOutputQueue,
@@ -94,6 +110,7 @@ export function resolveHttpSection(
     requestTimeout:
       readEntry(found, 'requestTimeout', HTTP_PARSERS.requestTimeout, problems) ?? d.requestTimeout,
     bodyLimit: readEntry(found, 'bodyLimit', HTTP_PARSERS.bodyLimit, problems)?.bytes ?? d.bodyLimit,
+    ...https,
   };
   return { options, problems, warnings };
 }

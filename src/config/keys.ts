@@ -123,6 +123,10 @@ export const HTTP_PARSERS = {
   tokenAcquireTimeout: integerIn(0, 600_000),
   requestTimeout: integerIn(1, 3_600_000),
   bodyLimit: sizeIn(1024, GIB),
+  httpsEnabled: parseBoolean,
+  securePort: integerIn(0, 65_535),
+  httpsCertPath: parseText,
+  httpsKeyPath: parseText,
 } as const satisfies Record<string, ValueParser<unknown>>;
 
 export type HttpKey = keyof typeof HTTP_PARSERS;

@@ -94,7 +94,12 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
   const jobName = readEntry(found, 'jobName', P.jobName, problems) ?? DEFAULTS.jobName;
   const workers = resolveWorkerCounts(found, problems, warnings);
   const redis = resolveRedis(found, baseDir, options.redisUrl, problems, warnings);
-  const http = resolveHttp(found.get('http'), { redisUrl: redis.redisUrl, jobName }, problems, warnings);
+  const http = resolveHttp(
+    found.get('http'),
+    { redisUrl: redis.redisUrl, jobName, baseDir },
+    problems,
+    warnings,
+  );
   const rest = {
     postProcessing: readEntry(found, 'postProcessing', P.postProcessing, problems) ?? DEFAULTS.postProcessing,
     inputAlreadyBatched:

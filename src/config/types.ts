@@ -22,6 +22,12 @@ export interface HttpOptions {
   readonly requestTimeout: number;
   /** bytes */
   readonly bodyLimit: number;
+  /** Also serve HTTPS on securePort (plain HTTP stays on port), as BigDL's frontend did. */
+  readonly httpsEnabled: boolean;
+  readonly securePort: number;
+  /** Absolute paths of the PEM certificate (chain) and private key; set when httpsEnabled. */
+  readonly httpsCertPath: string | undefined;
+  readonly httpsKeyPath: string | undefined;
 }
 
 export type PostProcessing =

@@ -27,6 +27,7 @@ export const ERRORS = {
   CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is too old' },
   CS_ERR_REDIS_NOT_INSTALLED: { exitCode: 1, httpStatus: 500, summary: 'redis-server is not installed' },
   CS_ERR_PORT_IN_USE: { exitCode: 1, httpStatus: 500, summary: 'port already in use' },
+  CS_ERR_HTTPS_CERT_INVALID: { exitCode: 2, httpStatus: 500, summary: 'HTTPS certificate or key unusable' },
   CS_ERR_JOB_RUNNING: { exitCode: 1, httpStatus: 409, summary: 'job is already running' },
   CS_ERR_JOB_NOT_FOUND: { exitCode: 1, httpStatus: 404, summary: 'no such job' },
   CS_ERR_JOB_FAILED: { exitCode: 1, httpStatus: 500, summary: 'job failed' },

@@ -15,6 +15,8 @@ import {
 } from './options.js';
 import { clusterMetrics, runFrontendCluster } from './cluster.js';
 import { ProducerBackend } from './producer-backend.js';
+import { loadHttpsCredentials, type HttpsCredentials } from './https-credentials.js';
+import { HttpsListener } from './https-listener.js';
 import { buildServer } from './server.js';
 
 export type { RunFrontendOptions } from './options.js';
@@ -24,9 +26,9 @@ function tellParent(message: object): void {
 }
 
 /** The address clients can use: a wildcard interface is reached through the loopback. */
-function publicUrl(host: string, port: number): string {
+function publicUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${shown}:${port}`;
+  return `${scheme}://${shown}:${port}`;
 }
 
 /**
@@ -122,11 +124,19 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
 
   if (http.processes > 1 && cluster.isPrimary) return runFrontendCluster(http.processes, logger, tellParent);
 
+  let credentials: HttpsCredentials | undefined;
+  try {
+    credentials = http.httpsEnabled ? loadHttpsCredentials(http) : undefined;
+  } catch (error) {
+    return fatal(logger, error);
+  }
+
   const keeper = new ProducerKeeper(settings, logger);
   const backend = new ProducerBackend(() => keeper.current, { job });
   const own = createFrontendMetrics({ job, defaultMetrics: true, producerFlushes: () => backend.flushes });
   const metrics = cluster.isWorker ? clusterMetrics(own) : own;
   const app = buildServer({ backend, http, logger, metrics });
+  const https = credentials === undefined ? undefined : new HttpsListener(app, credentials, logger);
 
   await keeper.start();
   try {
@@ -143,6 +153,19 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
         : error;
     return fatal(logger, reason);
   }
+  if (https !== undefined) {
+    try {
+      await https.start(http.interface, http.securePort);
+    } catch (error) {
+      await app.close();
+      await keeper.stop();
+      return fatal(logger, error);
+    }
+    logger.info(
+      { url: publicUrl(http.interface, https.port ?? http.securePort, 'https') },
+      'frontend listening (HTTPS)',
+    );
+  }
   const url = publicUrl(http.interface, http.port);
   logger.info({ url }, 'frontend listening');
   tellParent({ type: 'state', state: 'ready', url });
@@ -156,11 +179,13 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   logger.info('stopping: answering the requests in flight');
   // fastify stops accepting, then waits for in-flight requests; bounded so a stuck one cannot hold the exit.
   const graceMs = Math.min(http.requestTimeout + 1000, 15_000);
+  const secureClosed = https?.stop(graceMs);
   const closed = await Promise.race([app.close().then(() => true), delay(graceMs, false, { ref: false })]);
   if (!closed) {
     logger.warn({ graceMs }, 'requests still open at the end of the grace period; closing their connections');
     app.server.closeAllConnections();
   }
+  await secureClosed;
   await keeper.stop();
   logger.info('frontend stopped');
   logger.flush();

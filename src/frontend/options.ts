@@ -57,6 +57,7 @@ export function resolveFrontendSettings(options: RunFrontendOptions): FrontendSe
   const inherited = { redisUrl: config.redisUrl, jobName: config.jobName };
   let http = config.http ?? resolveHttpOptions({}, inherited).options;
   if (Object.keys(flags).length > 0) {
+    completeHttpsFlags(flags, http);
     const resolved = resolveHttpOptions(flags, inherited);
     failOn(resolved.problems, 'cluster-serving http');
     warnings.push(...resolved.warnings);
@@ -83,6 +84,22 @@ function settings(
   };
 }
 
+const HTTPS_KEYS = ['httpsEnabled', 'securePort', 'httpsCertPath', 'httpsKeyPath', 'port'] as const;
+
+/**
+ * The HTTPS options are checked together (enabled needs both files, securePort differs from
+ * port): when flags set some of them, the section supplies the others, so that
+ * `--httpsEnabled true` uses the section's PEM files.
+ */
+function completeHttpsFlags(flags: Record<string, unknown>, section: HttpOptions): void {
+  const given = new Set(Object.keys(flags).map((k) => k.toLowerCase()));
+  if (!HTTPS_KEYS.some((k) => k !== 'port' && given.has(k.toLowerCase()))) return;
+  for (const key of HTTPS_KEYS) {
+    const value = section[key];
+    if (!given.has(key.toLowerCase()) && value !== undefined) flags[key] = value;
+  }
+}
+
 /** The options named by `given` flags (case-insensitively) taken from `top`, the rest from `base`. */
 function overlay(base: HttpOptions, top: HttpOptions, given: readonly string[]): HttpOptions {
   const lower = new Set(given.map((k) => k.toLowerCase()));
@@ -97,15 +114,11 @@ function overlay(base: HttpOptions, top: HttpOptions, given: readonly string[]):
 }
 
 /**
- * Flags of BigDL's frontend that we do not provide. HTTPS asked for is an error (serving plain
- * HTTP instead would be a surprise); the rest are ignored with a warning each, so BigDL start
- * scripts keep working.
+ * Flags of BigDL's frontend that we do not provide: ignored with a warning each, so BigDL start
+ * scripts keep working. (Its HTTPS flags are options; its keystore flags are refused by the
+ * option resolution, with the commands that convert a keystore to PEM.)
  */
 const BIGDL_ONLY_FLAGS: Readonly<Record<string, string>> = {
-  httpsenabled: 'HTTPS is not provided: put a TLS-terminating proxy in front of the frontend',
-  secureport: 'HTTPS is not provided',
-  httpskeystorepath: 'HTTPS is not provided',
-  httpskeystoretoken: 'HTTPS is not provided',
   redissecureenabled: 'use a rediss:// redisUrl for TLS to Redis',
   redisstruststorepath:
     'use a rediss:// redisUrl (and redisSecureTrustStorePath in config.yaml) for TLS to Redis',
@@ -118,11 +131,7 @@ function takeBigdlOnlyFlags(flags: Record<string, unknown>): string[] {
   for (const key of Object.keys(flags)) {
     const why = BIGDL_ONLY_FLAGS[key.toLowerCase()];
     if (why === undefined) continue;
-    const value = flags[key];
     delete flags[key];
-    if (key.toLowerCase() === 'httpsenabled' && (value === true || value === 'true')) {
-      throw new CsError('CS_ERR_CONFIG_INVALID', `--${key} true: ${why}`);
-    }
     warnings.push(`--${key} is a BigDL frontend option that is ignored here: ${why}`);
   }
   return warnings;

@@ -139,10 +139,29 @@ function parseBatch(fb: FlatBufferReader, batch: number, body: Uint8Array): IpcB
   return { length, nodes, buffers, body };
 }
 
-/** Schema fields and record batches of an Arrow IPC stream; `what` names the payload in messages. */
-export function readIpcStream(bytes: Uint8Array, what: string): { fields: IpcField[]; batches: IpcBatch[] } {
+/** The schema's custom_metadata (key/value strings); a repeated key keeps its last value. */
+function parseSchemaMetadata(fb: FlatBufferReader, schema: number): Map<string, string> {
+  const entries = fb.vector(schema, 2, 4);
+  const metadata = new Map<string, string>();
+  for (let i = 0; i < entries.length; i++) {
+    const entry = fb.tableAt(entries, i);
+    metadata.set(fb.string(entry, 0), fb.string(entry, 1));
+  }
+  return metadata;
+}
+
+export interface IpcStream {
+  readonly fields: IpcField[];
+  /** The schema's custom metadata (empty when it has none). */
+  readonly metadata: ReadonlyMap<string, string>;
+  readonly batches: IpcBatch[];
+}
+
+/** Schema, its metadata and the record batches of an Arrow IPC stream; `what` names the payload in messages. */
+export function readIpcStream(bytes: Uint8Array, what: string): IpcStream {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let fields: IpcField[] | undefined;
+  let metadata = new Map<string, string>();
   const batches: IpcBatch[] = [];
   let pos = 0;
   while (pos < bytes.length) {
@@ -175,6 +194,7 @@ export function readIpcStream(bytes: Uint8Array, what: string): { fields: IpcFie
     if (fields === undefined) {
       if (type !== MESSAGE_SCHEMA) fail(what, 'not an Arrow IPC stream: it does not start with a schema');
       fields = parseSchema(fb, header);
+      metadata = parseSchemaMetadata(fb, header);
     } else if (type === MESSAGE_RECORD_BATCH) {
       batches.push(parseBatch(fb, header, body));
     } else {
@@ -186,7 +206,7 @@ export function readIpcStream(bytes: Uint8Array, what: string): { fields: IpcFie
   }
   if (fields === undefined) fail(what, 'not an Arrow IPC stream: no schema message found');
   if (batches.length === 0) fail(what, 'holds an Arrow schema but no record batch');
-  return { fields, batches };
+  return { fields, metadata, batches };
 }
 
 /** True when row `row` of `column` is not null. */

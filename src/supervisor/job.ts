@@ -149,6 +149,8 @@ export class Job {
     try {
       const http = this.options.config.http;
       if (http !== undefined) await assertPortFree(http.interface, http.port, 'the HTTP frontend');
+      if (http?.httpsEnabled === true)
+        await assertPortFree(http.interface, http.securePort, 'the HTTPS frontend (securePort)');
       for (const slot of this.slots) await this.launch(slot);
       await ready;
       this.setState('running');

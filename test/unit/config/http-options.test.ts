@@ -70,6 +70,10 @@ describe('resolveHttpOptions (cluster-serving http flags)', () => {
       tokenAcquireTimeout: 0,
       requestTimeout: 1000,
       bodyLimit: 1024 * 1024,
+      httpsEnabled: false,
+      securePort: 10023,
+      httpsCertPath: undefined,
+      httpsKeyPath: undefined,
     });
   });
 
@@ -188,5 +192,77 @@ describe('the http: section of config.yaml', () => {
       'http: expected a mapping of frontend options (or nothing, for the defaults), got 10020',
     );
     expect(configMessage({ http: ['port'] })).toContain('got a list');
+  });
+});
+
+describe('HTTPS options (BigDL: httpsEnabled, securePort)', () => {
+  it('is off by default, securePort 10023', () => {
+    expect(resolveHttpOptions({}).options).toMatchObject({
+      httpsEnabled: false,
+      securePort: 10023,
+      httpsCertPath: undefined,
+      httpsKeyPath: undefined,
+    });
+  });
+
+  it('takes PEM paths relative to the config file, and needs both files when enabled', () => {
+    const dir = temp.make({ 'tls/cert.pem': 'x', 'tls/key.pem': 'y' });
+    const { config } = resolveConfig(
+      {
+        modelPath: temp.modelDir(),
+        http: {
+          httpsEnabled: true,
+          securePort: 8443,
+          httpsCertPath: 'tls/cert.pem',
+          httpsKeyPath: 'tls/key.pem',
+        },
+      },
+      dir,
+    );
+    expect(config.http).toMatchObject({
+      httpsEnabled: true,
+      securePort: 8443,
+      port: 10020,
+      httpsCertPath: `${dir}/tls/cert.pem`,
+      httpsKeyPath: `${dir}/tls/key.pem`,
+    });
+    const message = configMessage({ http: { httpsEnabled: true, httpsCertPath: '/no/such/cert.pem' } });
+    expect(message).toContain('http.httpsCertPath: expected a PEM certificate file');
+    expect(message).toContain('no file at /no/such/cert.pem');
+    expect(message).toContain(
+      'http.httpsKeyPath: http.httpsEnabled is true: expected the path of a PEM private key file',
+    );
+  });
+
+  it('refuses securePort equal to port, and warns about PEM paths while HTTPS is off', () => {
+    const dir = temp.make({ 'cert.pem': 'x', 'key.pem': 'y' });
+    const { problems } = resolveHttpOptions(
+      {
+        httpsEnabled: 'true',
+        port: '9000',
+        securePort: '9000',
+        httpsCertPath: 'cert.pem',
+        httpsKeyPath: 'key.pem',
+      },
+      { baseDir: dir },
+    );
+    expect(problems).toEqual([
+      'securePort: expected a port other than port (9000), which keeps serving plain HTTP',
+    ]);
+    const off = resolveHttpOptions({ httpsCertPath: 'cert.pem', httpsKeyPath: 'key.pem' }, { baseDir: dir });
+    expect(off.problems).toEqual([]);
+    expect(off.warnings).toEqual(['httpsCertPath and httpsKeyPath are not used: httpsEnabled is false']);
+  });
+
+  it("refuses BigDL's keystore keys with the commands that convert a keystore to PEM, never echoing the token", () => {
+    const message = configMessage({
+      http: { httpsEnabled: true, httpsKeyStorePath: 'keystore.jks', HTTPSKeyStoreToken: 'hunter2' },
+    });
+    expect(message).toContain('http.httpsKeyStorePath: Java keystores are not read');
+    expect(message).toContain('set http.httpsCertPath and http.httpsKeyPath');
+    expect(message).toContain('keytool -importkeystore -srckeystore keystore.jks');
+    expect(message).toContain('openssl pkcs12 -in keystore.p12 -nokeys -out cert.pem');
+    expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('unknown');
   });
 });

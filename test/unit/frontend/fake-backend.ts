@@ -25,6 +25,10 @@ export function httpOptions(overrides: Partial<HttpOptions> = {}): HttpOptions {
     tokenAcquireTimeout: 100,
     requestTimeout: 5000,
     bodyLimit: 1024 * 1024,
+    httpsEnabled: false,
+    securePort: 0,
+    httpsCertPath: undefined,
+    httpsKeyPath: undefined,
     ...overrides,
   };
 }

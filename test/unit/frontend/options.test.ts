@@ -51,15 +51,27 @@ describe('resolveFrontendSettings', () => {
     expect(s.maxQueueLength).toBeUndefined();
   });
 
-  it("ignores BigDL's HTTPS and multi-model flags with a warning, and refuses HTTPS asked for", () => {
+  it("takes BigDL's HTTPS flags as options, and refuses its keystore flags with the conversion commands", () => {
     const s = resolveFrontendSettings({
-      flags: { httpsEnabled: false, securePort: 10023, redisInputQueue: 'j' },
+      flags: { httpsEnabled: false, securePort: 10443, redisInputQueue: 'j', servableManagerConfPath: 'x' },
     });
-    expect(s.warnings.join('\n')).toContain('--httpsEnabled is a BigDL frontend option that is ignored');
-    expect(s.warnings.join('\n')).toContain('--securePort');
-    expect(() => resolveFrontendSettings({ flags: { httpsEnabled: 'true' } })).toThrow(
-      'TLS-terminating proxy',
+    expect(s.http).toMatchObject({ httpsEnabled: false, securePort: 10443 });
+    expect(s.warnings.join('\n')).toContain('--servableManagerConfPath is a BigDL frontend option');
+    expect(() =>
+      resolveFrontendSettings({
+        flags: { httpsEnabled: true, httpsKeyStorePath: 'k.jks', httpsKeyStoreToken: 's3cret' },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'CS_ERR_CONFIG_INVALID',
+        message: expect.stringMatching(
+          /httpsKeyStorePath: Java keystores are not read[\s\S]*keytool -importkeystore[\s\S]*openssl pkcs12/,
+        ),
+      }),
     );
+    expect(() =>
+      resolveFrontendSettings({ flags: { httpsEnabled: true, httpsKeyStoreToken: 's3cret' } }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('s3cret') }));
   });
 
   it('lists every invalid or unknown option in one CS_ERR_CONFIG_INVALID', () => {
@@ -96,6 +108,26 @@ describe('resolveFrontendSettings', () => {
     });
     expect(overridden.http).toMatchObject({ port: 9100, parallelism: 5, redisInputQueue: 'cfg_job' });
     expect(overridden.redisUrl).toBe('redis://other:1');
+  });
+
+  it("lets --httpsEnabled use the section's PEM files, and checks securePort against the section's port", async () => {
+    const path = await configFile({
+      http: { port: 9000, httpsCertPath: 'cert.pem', httpsKeyPath: 'key.pem' },
+    });
+    const dir = path.slice(0, -'config.yaml'.length);
+    await writeFile(join(dir, 'cert.pem'), 'x');
+    await writeFile(join(dir, 'key.pem'), 'y');
+    const s = resolveFrontendSettings({ configPath: path, flags: { httpsEnabled: true } });
+    expect(s.http).toMatchObject({
+      port: 9000,
+      httpsEnabled: true,
+      securePort: 10023,
+      httpsCertPath: join(dir, 'cert.pem'),
+      httpsKeyPath: join(dir, 'key.pem'),
+    });
+    expect(() =>
+      resolveFrontendSettings({ configPath: path, flags: { httpsEnabled: true, securePort: 9000 } }),
+    ).toThrow(/securePort: expected a port other than port \(9000\)/);
   });
 
   it('serves a job whose config has no http: section with the defaults', async () => {

@@ -76,13 +76,16 @@ export function ipcBytes(columns: Record<string, Vector>, options: { legacy?: bo
   }).toUint8Array(true);
 }
 
-/** What BigDL's result writer produced for one output, built with the generic writer. */
+/**
+ * What BigDL's ArrowSerializer wrote for each output, built with the generic writer: rows =
+ * element count, the dims in the first rows of `shape` (cut at the element count), null after.
+ */
 export function oracleResult(
   outputs: readonly { data: ArrayLike<number>; shape: readonly number[] }[],
 ): Uint8Array {
   const tables = outputs.map(({ data, shape }) => {
-    const rows = Math.max(data.length, shape.length);
-    const dataValues = Array.from({ length: rows }, (_, i) => (i < data.length ? data[i]! : null));
+    const rows = data.length;
+    const dataValues = Array.from(data);
     const shapeValues = Array.from({ length: rows }, (_, i) => (i < shape.length ? shape[i]! : null));
     return new Table({
       data: vectorFromArray(dataValues, new Float32()),

@@ -1,9 +1,25 @@
-import { DataType, Precision, RecordBatchReader, tableFromIPC } from 'apache-arrow';
-import type { RecordBatch } from 'apache-arrow';
+import {
+  DataType,
+  Precision,
+  RecordBatch,
+  RecordBatchReader,
+  RecordBatchStreamWriter,
+  Schema,
+  tableFromIPC,
+} from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { CsError } from '../../../src/errors/registry.js';
 import { decodeBigdlResult, encodeBigdlResult } from '../../../src/protocol/bigdl-result.js';
-import type { Tensor } from '../../../src/protocol/tensor.js';
+import { floatToHalf } from '../../../src/protocol/float16.js';
+import {
+  DATA_TYPES,
+  type DataType as TensorType,
+  type NumericArray,
+  type Tensor,
+} from '../../../src/protocol/tensor.js';
+
+type NumericType = Exclude<TensorType, 'BYTES'>;
+import { PYTHON_SHAPES, pythonClientDecode, type PythonArray } from '../../helpers/bigdl-python-client.js';
 import { Float32, Float64, Int32, column, ipcBase64, oracleResult } from './arrow-oracle.js';
 
 /** Column values with nulls as null (toArray() gives the raw buffer, nulls as 0). */
@@ -18,14 +34,10 @@ function batchesOf(value: string): RecordBatch[] {
   return reader.readAll();
 }
 
-/** What BigDL's Python client does with one record batch: `shape = [d for d in shape if d]`, `data.reshape(shape)`. */
-function pythonClientView(batch: RecordBatch): { data: number[]; shape: number[] } {
-  const data = batch.getChildAt(0)!;
-  expect(data.nullCount).toBe(0); // pyarrow's to_numpy() refuses nulls
-  const shape = valuesOf(batch, 1).filter((d): d is number => Boolean(d));
-  const values = Array.from(data.toArray() as Float32Array);
-  expect(values.length).toBe(shape.reduce((a, b) => a * b, 1));
-  return { data: values, shape };
+/** The one array BigDL's Python client makes of a batch (throws where Python raises). */
+function pythonClientView(batch: RecordBatch): PythonArray {
+  const value = Buffer.from(RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true)).toString('base64');
+  return pythonClientDecode(value)[0]!;
 }
 
 const fp32 = (shape: number[], values: number[]): Tensor => ({
@@ -64,14 +76,63 @@ describe('encodeBigdlResult, read back with apache-arrow', () => {
     expect(pythonClientView(batch!)).toEqual({ data: [2.5], shape: [] });
   });
 
-  it('writes rows = max(elements, rank), padding data with nulls only for outputs with fewer elements than dims', () => {
-    const [empty, single] = batchesOf(encodeBigdlResult([fp32([0, 3], []), fp32([1, 1, 1], [4])]));
-    expect(empty?.numRows).toBe(2);
-    expect(valuesOf(empty, 0)).toEqual([null, null]);
-    expect(valuesOf(empty, 1)).toEqual([0, 3]);
-    expect(single?.numRows).toBe(3);
-    expect(valuesOf(single, 0)).toEqual([4, null, null]);
-    expect(valuesOf(single, 1)).toEqual([1, 1, 1]);
+  it('writes rows = element count with no null in `data`, and cuts the dims at the element count as BigDL did', () => {
+    const [single, pooled] = batchesOf(
+      encodeBigdlResult([fp32([1, 1, 1], [4]), fp32([1, 3, 1, 1], [1, 2, 3])]),
+    );
+    expect(single?.numRows).toBe(1);
+    expect(valuesOf(single, 0)).toEqual([4]);
+    expect(valuesOf(single, 1)).toEqual([1]);
+    expect(pooled?.numRows).toBe(3);
+    expect(valuesOf(pooled, 0)).toEqual([1, 2, 3]);
+    expect(valuesOf(pooled, 1)).toEqual([1, 3, 1]);
+  });
+
+  it('drops the dims of size 1 where BigDL’s cut would not reshape the values', () => {
+    const [batch] = batchesOf(encodeBigdlResult([fp32([1, 1, 1, 2], [5, 6])]));
+    expect(valuesOf(batch, 1)).toEqual([2, null]);
+    expect(pythonClientView(batch!)).toEqual({ data: [5, 6], shape: [2] });
+  });
+
+  it('refuses an output with no elements, naming it and the forms that carry it', () => {
+    expect(() => encodeBigdlResult([fp32([2], [1, 2]), fp32([0, 3], [])])).toThrow(
+      expect.objectContaining({
+        code: 'CS_ERR_INFERENCE_FAILED',
+        message: expect.stringMatching(/output 1 has shape \[0,3\], no elements.*tensor serde/),
+      }),
+    );
+  });
+
+  it('writes shapes metadata of any length that apache-arrow and our decoder read back', () => {
+    for (let n = 1; n <= 40; n++) {
+      const outputs = Array.from({ length: n % 7 }, (_, i) =>
+        fp32(
+          [1, n + i],
+          Array.from({ length: n + i }, () => i),
+        ),
+      );
+      const value = encodeBigdlResult([
+        fp32(
+          [n],
+          Array.from({ length: n }, (_, i) => i),
+        ),
+        ...outputs,
+      ]);
+      const table = tableFromIPC(Buffer.from(value, 'base64'));
+      const shapes = [[n], ...outputs.map((o) => o.shape)];
+      expect(JSON.parse(table.schema.metadata.get('cluster-serving.shapes') ?? ''), `n=${n}`).toEqual(shapes);
+      expect(decodeBigdlResult(value).map((t) => t.shape)).toEqual(shapes);
+    }
+  });
+
+  it('keeps the full shapes in the schema metadata, one per batch', () => {
+    const value = encodeBigdlResult([fp32([1, 1], [3]), fp32([], [2]), fp32([1, 2, 1], [1, 2])]);
+    const table = tableFromIPC(Buffer.from(value, 'base64'));
+    expect(JSON.parse(table.schema.metadata.get('cluster-serving.shapes') ?? '')).toEqual([
+      [1, 1],
+      [],
+      [1, 2, 1],
+    ]);
   });
 
   it('keeps validity bits and padding right for row counts that are not multiples of 8', () => {
@@ -102,7 +163,12 @@ describe('encodeBigdlResult, read back with apache-arrow', () => {
   });
 
   it('reads back the same as the output of apache-arrow’s generic writer (the oracle)', () => {
-    const outputs = [fp32([2, 2], [1, -2, 3.5, 4]), fp32([3], [0, 0, 1]), fp32([], [7]), fp32([1, 0], [])];
+    const outputs = [
+      fp32([2, 2], [1, -2, 3.5, 4]),
+      fp32([3], [0, 0, 1]),
+      fp32([], [7]),
+      fp32([4], [1, 2, 3, 4]),
+    ];
     const ours = batchesOf(encodeBigdlResult(outputs));
     const oracle = batchesOf(
       Buffer.from(
@@ -134,8 +200,9 @@ describe('decodeBigdlResult', () => {
     const outputs = [
       fp32([2, 3], [1, 2, 3, 4, 5, 6]),
       fp32([], [3]),
-      fp32([0, 4], []),
       fp32([1, 1, 1], [-1]),
+      fp32([1, 3, 1, 1], [1, 2, 3]),
+      fp32([1, 1, 1, 2], [7, 8]),
     ];
     expect(decodeBigdlResult(encodeBigdlResult(outputs))).toEqual(outputs);
   });
@@ -152,7 +219,7 @@ describe('decodeBigdlResult', () => {
 
   it('answers corrupted values with a decode error or a valid result, never a crash', () => {
     const bytes = Buffer.from(
-      encodeBigdlResult([fp32([2, 3], [1, 2, 3, 4, 5, 6]), fp32([0, 2], [])]),
+      encodeBigdlResult([fp32([2, 3], [1, 2, 3, 4, 5, 6]), fp32([1, 2, 1], [7, 8])]),
       'base64',
     );
     let seed = 4242;
@@ -192,5 +259,81 @@ describe('decodeBigdlResult', () => {
       shape: column([2, null, null], new Int32()),
     });
     expect(() => decodeBigdlResult(gap)).toThrow(/nulls among/);
+  });
+});
+
+/** Small integers, so that every numeric type holds them exactly (BOOL: 0 and 1). */
+function valuesFor(type: NumericType, count: number): NumericArray {
+  const ints = Array.from({ length: count }, (_, i) => (type === 'BOOL' ? (i + 1) % 2 : (i % 7) + 1));
+  if (type === 'INT64') return BigInt64Array.from(ints, BigInt);
+  if (type === 'UINT64') return BigUint64Array.from(ints, BigInt);
+  if (type === 'FP16') return Uint16Array.from(ints, (v) => floatToHalf(v));
+  return new TYPED_ARRAYS[type](ints);
+}
+
+const TYPED_ARRAYS = {
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  UINT16: Uint16Array,
+  UINT32: Uint32Array,
+  INT8: Int8Array,
+  INT16: Int16Array,
+  INT32: Int32Array,
+  FP32: Float32Array,
+  FP64: Float64Array,
+} as const;
+
+describe('every output shape and numeric type, as BigDL’s Python client decodes it', () => {
+  const types = DATA_TYPES.filter((t): t is NumericType => t !== 'BYTES');
+
+  it.each(types)('%s: the reshape fits, values cast to float, our decoder keeps the true shape', (type) => {
+    const outputs: Tensor[] = PYTHON_SHAPES.map(({ shape }) => ({
+      type,
+      shape,
+      data: valuesFor(
+        type,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+    }));
+    const value = encodeBigdlResult(outputs);
+    const views = pythonClientDecode(value);
+    expect(views.map((v) => v.shape)).toEqual(PYTHON_SHAPES.map((row) => row.python));
+    views.forEach((view, i) => {
+      const n = view.data.length;
+      const expected = Array.from({ length: n }, (_, k) => (type === 'BOOL' ? (k + 1) % 2 : (k % 7) + 1));
+      expect(view.data, `${type} ${JSON.stringify(PYTHON_SHAPES[i]!.shape)}`).toEqual(expected);
+    });
+    const decoded = decodeBigdlResult(value);
+    expect(decoded.map((t) => t.shape)).toEqual(PYTHON_SHAPES.map((row) => row.shape));
+    expect(decoded.every((t) => t.type === 'FP32')).toBe(true);
+  });
+
+  it('reads a result BigDL itself wrote (no shapes metadata) with the shape its column holds', () => {
+    const value = Buffer.from(
+      oracleResult([
+        { data: [3], shape: [1, 1] },
+        { data: [1, 2, 3], shape: [1, 3, 1, 1] },
+      ]),
+    ).toString('base64');
+    expect(batchesOf(value).map(pythonClientView)).toEqual([
+      { data: [3], shape: [1] },
+      { data: [1, 2, 3], shape: [1, 3, 1] },
+    ]);
+    expect(decodeBigdlResult(value)).toEqual([fp32([1], [3]), fp32([1, 3, 1], [1, 2, 3])]);
+  });
+
+  it('refuses shapes metadata that does not match the batches', () => {
+    const withMetadata = (json: string): string => {
+      const table = tableFromIPC(oracleResult([{ data: [1, 2], shape: [2] }]));
+      const schema = new Schema(table.schema.fields, new Map([['cluster-serving.shapes', json]]));
+      const batches = table.batches.map((b) => new RecordBatch(schema, b.data));
+      return Buffer.from(RecordBatchStreamWriter.writeAll(batches).toUint8Array(true)).toString('base64');
+    };
+    expect(decodeBigdlResult(withMetadata('[[2,1]]'))).toEqual([fp32([2, 1], [1, 2])]);
+    for (const bad of ['[[3]]', '[[2],[1]]', '{"a":1}', '[[-2]]', 'not json']) {
+      expect(() => decodeBigdlResult(withMetadata(bad)), bad).toThrow(
+        expect.objectContaining({ code: 'CS_ERR_INPUT_DECODE' }),
+      );
+    }
   });
 });
