@@ -211,7 +211,7 @@ const BIG_RANGES: Readonly<Record<'INT64' | 'UINT64', readonly [bigint, bigint]>
 };
 
 function shown(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
@@ -239,11 +239,13 @@ function decodeData(raw: RawData, type: DataType, count: number, label: string):
     const out = allocate(type, count) as BigInt64Array | BigUint64Array;
     walk(raw, count, label, (v, i) => {
       let big: bigint;
-      if (typeof v === 'number') {
+      if (typeof v === 'bigint') {
+        big = v;
+      } else if (typeof v === 'number') {
         if (!Number.isInteger(v)) throw bad(`${at(i)} = ${v} is not an integer (${type})`);
         if (!Number.isSafeInteger(v)) {
           throw bad(
-            `${at(i)} = ${v} is beyond 2^53 and lost precision as a JSON number; send it as a string of digits`,
+            `${at(i)} = ${v} is beyond 2^53 and was not read exactly (write "datatype" before "data", or send it as a string of digits)`,
           );
         }
         big = BigInt(v);
