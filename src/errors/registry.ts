@@ -31,6 +31,11 @@ export const ERRORS = {
   CS_ERR_HTTP_BAD_REQUEST: { exitCode: 1, httpStatus: 400, summary: 'bad request' },
   CS_ERR_HTTP_MODEL_NOT_FOUND: { exitCode: 1, httpStatus: 404, summary: 'unknown model' },
   CS_ERR_HTTP_BODY_TOO_LARGE: { exitCode: 1, httpStatus: 413, summary: 'request body too large' },
+  CS_ERR_HTTP_ENCODING: {
+    exitCode: 1,
+    httpStatus: 415,
+    summary: 'request Content-Encoding not supported',
+  },
   CS_ERR_HTTP_RATE_LIMITED: { exitCode: 1, httpStatus: 429, summary: 'rate limited' },
   CS_ERR_HTTP_BUSY: { exitCode: 1, httpStatus: 503, summary: 'too many requests in flight' },
   CS_ERR_INTERNAL: { exitCode: 1, httpStatus: 500, summary: 'internal error' },

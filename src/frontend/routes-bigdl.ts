@@ -52,7 +52,8 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
     }
     const body = `{"predictions":${JSON.stringify(elements)}}`;
     context.stage('encode', t);
-    void reply.type('application/json').send(body);
+    // Returned, so fastify waits for the onSend hooks (compression) before it ends the request.
+    return reply.type('application/json').send(body);
   });
 }
 

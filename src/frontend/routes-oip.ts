@@ -63,9 +63,11 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     }
   };
 
-  const notReady = (reply: FastifyReply, error: unknown, extra: Record<string, unknown>): void => {
+  // Async handlers return the reply they sent, so fastify waits for the onSend hooks (the
+  // answer's compression) instead of sending a second, empty answer.
+  const notReady = (reply: FastifyReply, error: unknown, extra: Record<string, unknown>): FastifyReply => {
     const message = error instanceof CsError ? error.message : reasonOf(error);
-    void reply
+    return reply
       .code(503)
       .header('retry-after', '1')
       .type('application/json')
@@ -87,19 +89,19 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
   app.get('/v2/health/ready', async (_request, reply) => {
     try {
       await context.readyModel();
-      void reply.send({ ready: true });
+      return reply.send({ ready: true });
     } catch (error) {
-      notReady(reply, error, {});
+      return notReady(reply, error, {});
     }
   });
 
-  const metadata = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const metadata = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const status = await backend.status();
     if (status.model === undefined) {
       throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
     }
     const model = status.model;
-    void reply.send({
+    return reply.send({
       name: job,
       versions: [MODEL_VERSION],
       platform: model.platform,
@@ -108,16 +110,16 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     });
   };
 
-  const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
       await context.readyModel();
-      void reply.send({ name: job, ready: true });
+      return reply.send({ name: job, ready: true });
     } catch (error) {
-      notReady(reply, error, { name: job });
+      return notReady(reply, error, { name: job });
     }
   };
 
-  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     let t = performance.now();
     const bytes = bodyBytes(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
     const { json, binary } = splitBinaryBody(bytes, request.headers[HEADER_LENGTH]);
@@ -160,13 +162,12 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     const binaryParts = tails.filter((tail): tail is Buffer => tail !== undefined);
     if (binaryParts.length === 0) {
       context.stage('encode', t);
-      void reply.type('application/json').send(body);
-      return;
+      return reply.type('application/json').send(body);
     }
     const header = Buffer.from(body, 'utf8');
     const payload = Buffer.concat([header, ...binaryParts]);
     context.stage('encode', t);
-    void reply.type('application/octet-stream').header(HEADER_LENGTH, String(header.length)).send(payload);
+    return reply.type('application/octet-stream').header(HEADER_LENGTH, String(header.length)).send(payload);
   };
 
   for (const path of modelPaths('')) app.get(path, { onRequest: knownModel }, metadata);

@@ -17,6 +17,7 @@ import type { HttpOptions } from '../config/types.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { InFlightLimit, TokenBucket } from './admission.js';
 import type { PredictionBackend } from './backend.js';
+import { answerEncoding, compressBody, decodeRequestBody } from './http-compression.js';
 import { httpStatusOf, rejectionReason, retryAfterSeconds, toCsError } from './http-errors.js';
 import { registerBigdlRoutes } from './routes-bigdl.js';
 import { registerOipRoutes } from './routes-oip.js';
@@ -80,8 +81,19 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
 
   // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as bytes and
   // each route parses it (timed), whatever the content type says.
+  // A compressed body is inflated here, bounded by bodyLimit, so every route sees plain bytes.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined) {
+      done(null, body);
+      return;
+    }
+    decodeRequestBody(body as Buffer, encoding, http.bodyLimit).then(
+      (plain) => done(null, plain),
+      (error: unknown) => done(error as Error),
+    );
+  });
 
   const bucket = http.tokenBucketEnabled
     ? new TokenBucket({
@@ -181,6 +193,22 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
+  // Answers are compressed only for clients that ask (Accept-Encoding), so others pay nothing.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const encoding = answerEncoding(request.headers['accept-encoding']);
+    if (encoding === undefined || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
+      done(null, payload);
+      return;
+    }
+    compressBody(payload, encoding).then(
+      (compressed) => {
+        void reply.header('content-encoding', encoding).header('vary', 'accept-encoding');
+        reply.removeHeader('content-length');
+        done(null, compressed);
+      },
+      (error: unknown) => done(error as Error),
+    );
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const csError = toCsError(error, http.bodyLimit);
@@ -222,7 +250,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     }
     metrics.setProducerFigures(backend.flushes);
     const text = await metrics.render();
-    void reply.type(metrics.registry.contentType).send(text);
+    return reply.type(metrics.registry.contentType).send(text);
   });
 
   registerBigdlRoutes(app, context);
