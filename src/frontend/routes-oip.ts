@@ -4,10 +4,12 @@ import type { TensorSpec } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import { bodyBytes } from './http-errors.js';
 import { parseInferBody } from './infer-body.js';
-import { checkInferInputs, checkOutputFilter } from './model-check.js';
+import { classify } from '../protocol/classification.js';
+import { checkClassifications, checkInferInputs, checkOutputFilter } from './model-check.js';
 import { binaryTensorBytes, HEADER_LENGTH, splitBinaryBody } from './oip-binary.js';
 import { decodeInferRequest } from './oip-request.js';
-import type { RouteContext } from './server.js';
+import type { RouteContext } from './route-context.js';
+import { tritonModelConfig } from './triton-config.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
 
 interface NameParams {
@@ -78,7 +80,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     void reply.send({
       name: 'cluster-serving',
       version: context.version,
-      extensions: ['binary_tensor_data'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration'],
     });
   });
 
@@ -110,6 +112,14 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     });
   };
 
+  const config = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const status = await backend.status();
+    if (status.model === undefined) {
+      throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
+    }
+    return reply.send(tritonModelConfig(job, status.model));
+  };
+
   const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
       await context.readyModel();
@@ -136,6 +146,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     const model = await context.readyModel();
     checkInferInputs(infer.inputs, model);
     checkOutputFilter(infer.outputs, model);
+    checkClassifications(infer.classifications, model);
     t = context.stage('validate', t);
 
     const prediction = await backend.submit(infer.inputs, { timeoutMs: context.http.requestTimeout });
@@ -149,6 +160,12 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
       outputs = prediction.outputs;
     } else {
       outputs = infer.outputs.flatMap((name) => prediction.outputs.filter((o) => o.name === name));
+    }
+    if (infer.classifications.size > 0) {
+      outputs = outputs.map((o) => {
+        const count = infer.classifications.get(o.name);
+        return count === undefined ? o : classify(o, count, !model.inputAlreadyBatched);
+      });
     }
     const id = infer.id === undefined ? '' : `,"id":${JSON.stringify(infer.id)}`;
     const inBinary = (o: NamedTensor): boolean =>
@@ -172,5 +189,6 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
 
   for (const path of modelPaths('')) app.get(path, { onRequest: knownModel }, metadata);
   for (const path of modelPaths('/ready')) app.get(path, { onRequest: knownModel }, modelReady);
+  for (const path of modelPaths('/config')) app.get(path, { onRequest: knownModel }, config);
   for (const path of modelPaths('/infer')) app.post(path, { onRequest: [knownModel, context.admit] }, infer);
 }

@@ -8,19 +8,17 @@ import Fastify, {
 } from 'fastify';
 import { CsError } from '../errors/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import {
-  createFrontendMetrics,
-  type FrontendMetrics,
-  type RequestStage,
-} from '../metrics/frontend-metrics.js';
+import { createFrontendMetrics, type FrontendMetrics } from '../metrics/frontend-metrics.js';
 import type { HttpOptions } from '../config/types.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { InFlightLimit, TokenBucket } from './admission.js';
 import type { PredictionBackend } from './backend.js';
 import { answerEncoding, compressBody, decodeRequestBody } from './http-compression.js';
 import { httpStatusOf, rejectionReason, retryAfterSeconds, toCsError } from './http-errors.js';
+import type { RouteContext } from './route-context.js';
 import { registerBigdlRoutes } from './routes-bigdl.js';
 import { registerOipRoutes } from './routes-oip.js';
+import { registerRepositoryRoutes } from './routes-repository.js';
 
 export const WELCOME_TEXT = 'welcome to BigDL web serving frontend';
 
@@ -37,21 +35,6 @@ export interface BuildServerOptions {
   readonly metrics?: FrontendMetrics;
   /** Clock of the token bucket (tests). */
   readonly now?: () => number;
-}
-
-/** What the route files share. */
-export interface RouteContext {
-  readonly backend: PredictionBackend;
-  readonly job: string;
-  readonly http: HttpOptions;
-  readonly metrics: FrontendMetrics;
-  readonly version: string;
-  /** onRequest hook of prediction routes: token bucket, then the parallelism bound. */
-  admit(request: FastifyRequest): Promise<void>;
-  /** The job's model when a warmed worker is alive; else CS_ERR_NO_WORKER / CS_ERR_REDIS_UNAVAILABLE. */
-  readyModel(): Promise<ModelMetadata>;
-  /** Records the time since `startedAt` (performance.now()) under a stage; returns now. */
-  stage(stage: RequestStage, startedAt: number): number;
 }
 
 function packageVersion(): string {
@@ -232,7 +215,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
       .type('application/json')
       .send(
         JSON.stringify({
-          error: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready], POST /v2/models/${job}/infer`,
+          error: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready|/config], POST /v2/models/${job}/infer, POST /v2/repository/index`,
         }),
       );
   });
@@ -255,5 +238,6 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
 
   registerBigdlRoutes(app, context);
   registerOipRoutes(app, context);
+  registerRepositoryRoutes(app, context);
   return app;
 }

@@ -20,6 +20,7 @@ export interface LoadOptions {
   readonly threads: number;
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
+  readonly maxBatchDelayMs: number;
   readonly maxQueueLength: number;
 }
 
@@ -103,6 +104,7 @@ export class ModelSession implements Model {
       batchable: inputs.every((i) => i.shape.length === 0 || i.shape[0] === -1),
       inputAlreadyBatched: options.inputAlreadyBatched,
       maxBatchSize: options.maxBatchSize,
+      maxBatchDelayMs: options.maxBatchDelayMs,
       maxQueueLength: options.maxQueueLength,
     };
     return new ModelSession(session, metadata);
