@@ -3,8 +3,9 @@
  * beyond 2^53 keep every digit: Triton's clients write `9007199254740993` as a JSON number,
  * which JSON.parse would round to ...992.
  *
- * Integer literals become bigint; any other number (`1.5`, `1e3`) becomes what JSON.parse
- * gives, so the decoder's own messages apply to it. Nested arrays are flattened in row-major
+ * Integer literals become bigint (a number when 15 digits or fewer: exact either way); any
+ * other number (`1.5`, `1e3`) becomes what JSON.parse gives, so the decoder's own messages
+ * apply to it. Nested arrays are flattened in row-major
  * order, as the decoder walks them anyway. Range checks are the decoder's (it names the input).
  */
 
@@ -15,9 +16,12 @@ const { upperE: UPPER_E, lowerE: LOWER_E, closeArray: CLOSE, openArray: OPEN } =
 
 /** More digits than any int64/uint64 has: kept as bigint all the same, the decoder refuses it. */
 const MAX_INTEGER_DIGITS = 400;
+/** Integers of up to 15 digits are exact as doubles. */
+const MAX_EXACT_DIGITS = 15;
 
 export interface IntegerRun {
-  readonly values: (bigint | number)[];
+  /** A Float64Array when every value fits one exactly (the common case, and the cheapest). */
+  readonly values: Float64Array | (bigint | number)[];
   /** Offset of the outermost `]`. */
   readonly end: number;
 }
@@ -29,7 +33,27 @@ const isDigit = (c: number | undefined): boolean => c !== undefined && c >= ZERO
  * anything but numbers and arrays, or is not valid JSON, so the caller leaves it to JSON.parse.
  */
 export function readIntegerRun(bytes: Uint8Array, start: number): IntegerRun | undefined {
-  const values: (bigint | number)[] = [];
+  // Short integers go to `plain`; from the first value that does not fit, all go to `mixed`.
+  let plain = new Float64Array(1024);
+  let count = 0;
+  let mixed: (bigint | number)[] | undefined;
+  const push = (value: bigint | number): void => {
+    if (mixed === undefined) {
+      if (typeof value === 'number' && count < plain.length) {
+        plain[count++] = value;
+        return;
+      }
+      if (typeof value === 'number') {
+        const grown = new Float64Array(plain.length * 2);
+        grown.set(plain);
+        plain = grown;
+        plain[count++] = value;
+        return;
+      }
+      mixed = Array.from(plain.subarray(0, count));
+    }
+    mixed.push(value);
+  };
   let depth = 0;
   let i = start;
   // After `[` or `,` a value must come; after a value, `,` or `]`.
@@ -47,7 +71,7 @@ export function readIntegerRun(bytes: Uint8Array, start: number): IntegerRun | u
       if (expectValue && bytes[previousNonSpace(bytes, i)] !== OPEN) return undefined;
       expectValue = false;
       depth--;
-      if (depth === 0) return { values, end: i };
+      if (depth === 0) return { values: mixed ?? plain.slice(0, count), end: i };
       i++;
     } else if (c === COMMA) {
       if (expectValue) return undefined;
@@ -55,15 +79,40 @@ export function readIntegerRun(bytes: Uint8Array, start: number): IntegerRun | u
       i++;
     } else {
       if (!expectValue || depth === 0) return undefined;
-      const end = numberEnd(bytes, i);
-      if (end === undefined) return undefined;
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset + i, end - i).toString('latin1');
-      values.push(end - i <= MAX_INTEGER_DIGITS && /^-?\d+$/.test(text) ? BigInt(text) : Number(text));
+      // Integer literals are read in this one pass; a fraction or exponent is left to Number().
+      const negative = c === MINUS;
+      let j = negative ? i + 1 : i;
+      const first = j;
+      let value = 0;
+      let d = bytes[j] as number;
+      if (d === ZERO) d = bytes[++j] as number;
+      else if (d > ZERO && d <= NINE) {
+        do {
+          value = value * 10 + (d - ZERO);
+          d = bytes[++j] as number;
+        } while (d >= ZERO && d <= NINE);
+      } else return undefined;
+      let end = j;
+      if (d === DOT || d === LOWER_E || d === UPPER_E) {
+        const numberEnds = numberEnd(bytes, i);
+        if (numberEnds === undefined) return undefined;
+        end = numberEnds;
+        push(Number(latin1(bytes, i, end)));
+      } else if (j - first <= MAX_EXACT_DIGITS) {
+        push(negative ? -value : value);
+      } else {
+        const text = latin1(bytes, i, end);
+        push(j - first <= MAX_INTEGER_DIGITS ? BigInt(text) : Number(text));
+      }
       expectValue = false;
       i = end;
     }
   }
   return undefined;
+}
+
+function latin1(bytes: Uint8Array, from: number, to: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
 }
 
 function previousNonSpace(bytes: Uint8Array, from: number): number {
