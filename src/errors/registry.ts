@@ -46,6 +46,11 @@ export const ERRORS = {
   CS_ERR_HTTP_URI_TOO_LONG: { exitCode: 1, httpStatus: 414, summary: 'request URI too long' },
   CS_ERR_HTTP_HEADERS_TOO_LARGE: { exitCode: 1, httpStatus: 431, summary: 'request headers too large' },
   CS_ERR_HTTP_REQUEST_TIMEOUT: { exitCode: 1, httpStatus: 408, summary: 'request not received in time' },
+  CS_ERR_HTTP_ENCODING: {
+    exitCode: 1,
+    httpStatus: 415,
+    summary: 'request Content-Encoding not supported',
+  },
   CS_ERR_HTTP_RATE_LIMITED: { exitCode: 1, httpStatus: 429, summary: 'rate limited' },
   CS_ERR_HTTP_BUSY: { exitCode: 1, httpStatus: 503, summary: 'too many requests in flight' },
   CS_ERR_INTERNAL: { exitCode: 1, httpStatus: 500, summary: 'internal error' },

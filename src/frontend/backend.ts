@@ -14,6 +14,12 @@ export interface JobStatus {
   readonly model: ModelMetadata | undefined;
 }
 
+/** A job known in the frontend's Redis; ready when a warmed worker of it is alive. */
+export interface RepositoryEntry {
+  readonly name: string;
+  readonly ready: boolean;
+}
+
 /**
  * Everything the HTTP layer needs from the serving core. The Producer-based implementation
  * talks to Redis; tests use an in-memory one so routing, validation and every error code can
@@ -29,6 +35,8 @@ export interface PredictionBackend {
   submitBigdlJson(body: string, options: { timeoutMs: number }): Promise<Prediction>;
   /** Rejects with CS_ERR_REDIS_UNAVAILABLE when Redis cannot be read. */
   status(): Promise<JobStatus>;
+  /** Every job known in Redis (Triton's repository index). Rejects when Redis cannot be read. */
+  repository(): Promise<RepositoryEntry[]>;
   /** The job's shared counters, for /metrics. Rejects when Redis cannot be read. */
   figures(): Promise<JobFigures>;
   /** Redis round trips that carried entries so far. */

@@ -8,6 +8,7 @@ const REASON_OF: Readonly<Partial<Record<ErrorCode, RejectionReason>>> = {
   CS_ERR_INPUT_UNSUPPORTED: 'bad_request',
   CS_ERR_HTTP_MODEL_NOT_FOUND: 'unknown_model',
   CS_ERR_HTTP_BODY_TOO_LARGE: 'body_too_large',
+  CS_ERR_HTTP_ENCODING: 'bad_request',
   CS_ERR_INPUT_TOO_LARGE: 'body_too_large',
   CS_ERR_RECORD_TOO_LARGE: 'body_too_large',
   CS_ERR_HTTP_RATE_LIMITED: 'rate_limited',

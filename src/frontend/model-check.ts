@@ -1,4 +1,5 @@
 import { CsError } from '../errors/registry.js';
+import { canClassify } from '../protocol/classification.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 
@@ -66,6 +67,19 @@ export function checkOutputFilter(requested: readonly string[] | undefined, mode
     if (!model.outputs.some((s) => s.name === name)) {
       throw mismatch(
         `output "${name}" is not an output of model "${model.name}" (its outputs: ${names(model.outputs)})`,
+      );
+    }
+  }
+}
+
+/** Classification asked of an output whose type Triton cannot classify is refused before any work. */
+export function checkClassifications(requested: ReadonlyMap<string, number>, model: ModelMetadata): void {
+  for (const name of requested.keys()) {
+    const spec = model.outputs.find((s) => s.name === name);
+    if (spec !== undefined && !canClassify(spec.datatype)) {
+      throw new CsError(
+        'CS_ERR_HTTP_BAD_REQUEST',
+        `output "${name}": classification is not available for ${spec.datatype} outputs`,
       );
     }
   }

@@ -19,7 +19,12 @@ export interface InferRequest {
   readonly outputs: string[] | undefined;
   /** Outputs to answer in binary (the binary tensor extension): every one, or those named. */
   readonly binaryOutputs: 'all' | ReadonlySet<string>;
+  /** Outputs asked for as top-k classifications (Triton's classification extension): name → k. */
+  readonly classifications: ReadonlyMap<string, number>;
 }
+
+/** Triton reads the count as an unsigned 32-bit integer; 0 means a plain output. */
+const MAX_CLASSIFICATION_COUNT = 0xffffffff;
 
 const MAX_RANK = 16;
 const MAX_ELEMENTS = 1 << 28;
@@ -78,22 +83,45 @@ export function decodeInferRequest(body: unknown, binary?: Buffer): InferRequest
     inputs: tensors,
     outputs: filter?.names,
     binaryOutputs: allBinary ? 'all' : (filter?.binary ?? new Set()),
+    classifications: filter?.classifications ?? new Map(),
   };
 }
 
-function decodeOutputFilter(outputs: unknown): { names: string[]; binary: Set<string> } | undefined {
+interface OutputFilter {
+  names: string[];
+  binary: Set<string>;
+  classifications: Map<string, number>;
+}
+
+function decodeOutputFilter(outputs: unknown): OutputFilter | undefined {
   if (outputs === undefined) return undefined;
   if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name": ...}');
   const binary = new Set<string>();
+  const classifications = new Map<string, number>();
   const names = outputs.map((entry: unknown, index) => {
     if (!isRecord(entry) || typeof entry['name'] !== 'string') {
       throw bad(`outputs[${index}] must be an object with a string "name"`);
     }
+    const name = entry['name'];
     const parameters = entry['parameters'];
-    if (isRecord(parameters) && parameters['binary_data'] === true) binary.add(entry['name']);
-    return entry['name'];
+    if (!isRecord(parameters)) return name;
+    if (parameters['binary_data'] === true) binary.add(name);
+    const count = parameters['classification'];
+    if (count === undefined) return name;
+    if (
+      typeof count !== 'number' ||
+      !Number.isInteger(count) ||
+      count < 0 ||
+      count > MAX_CLASSIFICATION_COUNT
+    ) {
+      throw bad(
+        `output "${name}": parameters.classification must be the number of classes to return (an integer, 1 or more), got ${shown(count)}`,
+      );
+    }
+    if (count > 0) classifications.set(name, count);
+    return name;
   });
-  return { names, binary };
+  return { names, binary, classifications };
 }
 
 /** The binary tail of a request and how much of it the inputs before have taken. */
@@ -211,7 +239,7 @@ const BIG_RANGES: Readonly<Record<'INT64' | 'UINT64', readonly [bigint, bigint]>
 };
 
 function shown(value: unknown): string {
-  const text = JSON.stringify(value);
+  const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
@@ -239,11 +267,13 @@ function decodeData(raw: RawData, type: DataType, count: number, label: string):
     const out = allocate(type, count) as BigInt64Array | BigUint64Array;
     walk(raw, count, label, (v, i) => {
       let big: bigint;
-      if (typeof v === 'number') {
+      if (typeof v === 'bigint') {
+        big = v;
+      } else if (typeof v === 'number') {
         if (!Number.isInteger(v)) throw bad(`${at(i)} = ${v} is not an integer (${type})`);
         if (!Number.isSafeInteger(v)) {
           throw bad(
-            `${at(i)} = ${v} is beyond 2^53 and lost precision as a JSON number; send it as a string of digits`,
+            `${at(i)} = ${v} is beyond 2^53 and was not read exactly (write "datatype" before "data", or send it as a string of digits)`,
           );
         }
         big = BigInt(v);

@@ -5,12 +5,14 @@ import type { NamedTensor } from '../protocol/tensor.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import {
   HEARTBEAT_INTERVAL_MS,
+  knownJobs,
   liveWorkers,
   readModelMetadata,
   readQueueState,
   readStats,
 } from '../redis/job-state.js';
-import type { JobStatus, Prediction, PredictionBackend } from './backend.js';
+import type { JobStatus, Prediction, PredictionBackend, RepositoryEntry } from './backend.js';
+import { keys } from '../redis/keys.js';
 
 /** The part of the client Producer the frontend uses. */
 export interface ProducerLike {
@@ -95,6 +97,23 @@ export class ProducerBackend implements PredictionBackend {
       return cached.value;
     }
     return this.refresh(redis);
+  }
+
+  async repository(): Promise<RepositoryEntry[]> {
+    const redis = this.connected().redis;
+    return this.bounded(
+      knownJobs(redis).then((jobs) =>
+        Promise.all(
+          jobs.map(async (name) => {
+            const [workers, published] = await Promise.all([
+              liveWorkers(redis, name),
+              redis.exists(keys.model(name)),
+            ]);
+            return { name, ready: workers.length > 0 && published === 1 };
+          }),
+        ),
+      ),
+    );
   }
 
   async figures(): Promise<JobFigures> {

@@ -5,7 +5,7 @@ import type { NamedTensor } from '../protocol/tensor.js';
 import type { Prediction } from './backend.js';
 import { predictionElement, prepareInstance } from './bigdl-predict.js';
 import { bodyBytes } from './http-errors.js';
-import type { RouteContext } from './server.js';
+import type { RouteContext } from './route-context.js';
 
 const INSTANCES_EXAMPLE = '{"instances":[{"<input name>": [1.0, 2.0, ...]}]}';
 
@@ -52,7 +52,8 @@ export function registerBigdlRoutes(app: FastifyInstance, context: RouteContext)
     }
     const body = `{"predictions":${JSON.stringify(elements)}}`;
     context.stage('encode', t);
-    void reply.type('application/json').send(body);
+    // Returned, so fastify waits for the onSend hooks (compression) before it ends the request.
+    return reply.type('application/json').send(body);
   });
 }
 

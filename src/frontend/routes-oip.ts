@@ -4,10 +4,12 @@ import type { TensorSpec } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import { bodyBytes } from './http-errors.js';
 import { parseInferBody } from './infer-body.js';
-import { checkInferInputs, checkOutputFilter } from './model-check.js';
+import { classify } from '../protocol/classification.js';
+import { checkClassifications, checkInferInputs, checkOutputFilter } from './model-check.js';
 import { binaryTensorBytes, HEADER_LENGTH, splitBinaryBody } from './oip-binary.js';
 import { decodeInferRequest } from './oip-request.js';
-import type { RouteContext } from './server.js';
+import type { RouteContext } from './route-context.js';
+import { tritonModelConfig } from './triton-config.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
 
 interface NameParams {
@@ -63,9 +65,11 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     }
   };
 
-  const notReady = (reply: FastifyReply, error: unknown, extra: Record<string, unknown>): void => {
+  // Async handlers return the reply they sent, so fastify waits for the onSend hooks (the
+  // answer's compression) instead of sending a second, empty answer.
+  const notReady = (reply: FastifyReply, error: unknown, extra: Record<string, unknown>): FastifyReply => {
     const message = error instanceof CsError ? error.message : reasonOf(error);
-    void reply
+    return reply
       .code(503)
       .header('retry-after', '1')
       .type('application/json')
@@ -76,7 +80,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     void reply.send({
       name: 'cluster-serving',
       version: context.version,
-      extensions: ['binary_tensor_data'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration'],
     });
   });
 
@@ -87,19 +91,19 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
   app.get('/v2/health/ready', async (_request, reply) => {
     try {
       await context.readyModel();
-      void reply.send({ ready: true });
+      return reply.send({ ready: true });
     } catch (error) {
-      notReady(reply, error, {});
+      return notReady(reply, error, {});
     }
   });
 
-  const metadata = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const metadata = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const status = await backend.status();
     if (status.model === undefined) {
       throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
     }
     const model = status.model;
-    void reply.send({
+    return reply.send({
       name: job,
       versions: [MODEL_VERSION],
       platform: model.platform,
@@ -108,16 +112,24 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     });
   };
 
-  const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const config = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const status = await backend.status();
+    if (status.model === undefined) {
+      throw new CsError('CS_ERR_NO_WORKER', `no worker has loaded the model of job "${job}" yet; start one`);
+    }
+    return reply.send(tritonModelConfig(job, status.model));
+  };
+
+  const modelReady = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     try {
       await context.readyModel();
-      void reply.send({ name: job, ready: true });
+      return reply.send({ name: job, ready: true });
     } catch (error) {
-      notReady(reply, error, { name: job });
+      return notReady(reply, error, { name: job });
     }
   };
 
-  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const infer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     let t = performance.now();
     const bytes = bodyBytes(request.body, '{"inputs":[{"name":..,"shape":[..],"datatype":..,"data":[..]}]}');
     const { json, binary } = splitBinaryBody(bytes, request.headers[HEADER_LENGTH]);
@@ -134,6 +146,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     const model = await context.readyModel();
     checkInferInputs(infer.inputs, model);
     checkOutputFilter(infer.outputs, model);
+    checkClassifications(infer.classifications, model);
     t = context.stage('validate', t);
 
     const prediction = await backend.submit(infer.inputs, { timeoutMs: context.http.requestTimeout });
@@ -148,6 +161,12 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     } else {
       outputs = infer.outputs.flatMap((name) => prediction.outputs.filter((o) => o.name === name));
     }
+    if (infer.classifications.size > 0) {
+      outputs = outputs.map((o) => {
+        const count = infer.classifications.get(o.name);
+        return count === undefined ? o : classify(o, count, !model.inputAlreadyBatched);
+      });
+    }
     const id = infer.id === undefined ? '' : `,"id":${JSON.stringify(infer.id)}`;
     const inBinary = (o: NamedTensor): boolean =>
       infer.binaryOutputs === 'all' || infer.binaryOutputs.has(o.name);
@@ -160,16 +179,16 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     const binaryParts = tails.filter((tail): tail is Buffer => tail !== undefined);
     if (binaryParts.length === 0) {
       context.stage('encode', t);
-      void reply.type('application/json').send(body);
-      return;
+      return reply.type('application/json').send(body);
     }
     const header = Buffer.from(body, 'utf8');
     const payload = Buffer.concat([header, ...binaryParts]);
     context.stage('encode', t);
-    void reply.type('application/octet-stream').header(HEADER_LENGTH, String(header.length)).send(payload);
+    return reply.type('application/octet-stream').header(HEADER_LENGTH, String(header.length)).send(payload);
   };
 
   for (const path of modelPaths('')) app.get(path, { onRequest: knownModel }, metadata);
   for (const path of modelPaths('/ready')) app.get(path, { onRequest: knownModel }, modelReady);
+  for (const path of modelPaths('/config')) app.get(path, { onRequest: knownModel }, config);
   for (const path of modelPaths('/infer')) app.post(path, { onRequest: [knownModel, context.admit] }, infer);
 }

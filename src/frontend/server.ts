@@ -8,19 +8,18 @@ import Fastify, {
 } from 'fastify';
 import { CsError } from '../errors/registry.js';
 import { silentLogger, type Logger } from '../logging/logger.js';
-import {
-  createFrontendMetrics,
-  type FrontendMetrics,
-  type RequestStage,
-} from '../metrics/frontend-metrics.js';
+import { createFrontendMetrics, type FrontendMetrics } from '../metrics/frontend-metrics.js';
 import type { HttpOptions } from '../config/types.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { InFlightLimit, TokenBucket } from './admission.js';
 import type { PredictionBackend } from './backend.js';
 import { answerParserError, errorBody, routerError } from './framework-errors.js';
+import { answerEncoding, compressBody, decodeRequestBody } from './http-compression.js';
 import { httpStatusOf, rejectionReason, retryAfterSeconds, toCsError } from './http-errors.js';
+import type { RouteContext } from './route-context.js';
 import { registerBigdlRoutes } from './routes-bigdl.js';
 import { registerOipRoutes } from './routes-oip.js';
+import { registerRepositoryRoutes } from './routes-repository.js';
 
 export const WELCOME_TEXT = 'welcome to BigDL web serving frontend';
 
@@ -37,21 +36,6 @@ export interface BuildServerOptions {
   readonly metrics?: FrontendMetrics;
   /** Clock of the token bucket (tests). */
   readonly now?: () => number;
-}
-
-/** What the route files share. */
-export interface RouteContext {
-  readonly backend: PredictionBackend;
-  readonly job: string;
-  readonly http: HttpOptions;
-  readonly metrics: FrontendMetrics;
-  readonly version: string;
-  /** onRequest hook of prediction routes: token bucket, then the parallelism bound. */
-  admit(request: FastifyRequest): Promise<void>;
-  /** The job's model when a warmed worker is alive; else CS_ERR_NO_WORKER / CS_ERR_REDIS_UNAVAILABLE. */
-  readyModel(): Promise<ModelMetadata>;
-  /** Records the time since `startedAt` (performance.now()) under a stage; returns now. */
-  stage(stage: RequestStage, startedAt: number): number;
 }
 
 function packageVersion(): string {
@@ -94,8 +78,19 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
 
   // BigDL users post with `curl -d`, which says form-urlencoded: every body is read as bytes and
   // each route parses it (timed), whatever the content type says.
+  // A compressed body is inflated here, bounded by bodyLimit, so every route sees plain bytes.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined) {
+      done(null, body);
+      return;
+    }
+    decodeRequestBody(body as Buffer, encoding, http.bodyLimit).then(
+      (plain) => done(null, plain),
+      (error: unknown) => done(error as Error),
+    );
+  });
 
   const bucket = http.tokenBucketEnabled
     ? new TokenBucket({
@@ -195,6 +190,22 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     if (closing) void reply.header('connection', 'close');
     done(null, payload);
   });
+  // Answers are compressed only for clients that ask (Accept-Encoding), so others pay nothing.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const encoding = answerEncoding(request.headers['accept-encoding']);
+    if (encoding === undefined || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) {
+      done(null, payload);
+      return;
+    }
+    compressBody(payload, encoding).then(
+      (compressed) => {
+        void reply.header('content-encoding', encoding).header('vary', 'accept-encoding');
+        reply.removeHeader('content-length');
+        done(null, compressed);
+      },
+      (error: unknown) => done(error as Error),
+    );
+  });
 
   app.setErrorHandler((error, request, reply) => {
     const csError = toCsError(error, http.bodyLimit);
@@ -212,7 +223,7 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => {
     const notFound = new CsError(
       'CS_ERR_HTTP_NOT_FOUND',
-      `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready], POST /v2/models/${job}/infer`,
+      `no route ${request.method} ${request.url.split('?')[0] ?? ''}; routes: GET /, POST /predict, GET /metrics, GET /v2, GET /v2/health/{live,ready}, GET /v2/models/${job}[/ready|/config], POST /v2/models/${job}/infer, POST /v2/repository/index`,
     );
     void reply.code(httpStatusOf(notFound.code)).type('application/json').send(errorBody(notFound));
   });
@@ -230,10 +241,11 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
     }
     metrics.setProducerFigures(backend.flushes);
     const text = await metrics.render();
-    void reply.type(metrics.registry.contentType).send(text);
+    return reply.type(metrics.registry.contentType).send(text);
   });
 
   registerBigdlRoutes(app, context);
   registerOipRoutes(app, context);
+  registerRepositoryRoutes(app, context);
   return app;
 }

@@ -29,6 +29,11 @@ export interface ArrayReadPlan {
    * offset of its `]`, or undefined to leave it to JSON.parse.
    */
   read(bytes: Buffer, start: number, key: string, noted: string | undefined): ArrayRead | undefined;
+  /**
+   * True when a body below READ_IN_PLACE_MIN_BYTES must be read in place all the same, because
+   * JSON.parse would lose what `read` keeps (the digits of integers beyond 2^53).
+   */
+  needsReads?(bytes: Buffer): boolean;
 }
 
 export interface ArrayRead {
@@ -43,7 +48,9 @@ export interface ArrayRead {
 export const READ_IN_PLACE_MIN_BYTES = 4096;
 
 export function parseWithArrayReads(bytes: Buffer, plan: ArrayReadPlan): unknown {
-  if (bytes.length < READ_IN_PLACE_MIN_BYTES) return JSON.parse(bytes.toString('utf8'));
+  if (bytes.length < READ_IN_PLACE_MIN_BYTES && plan.needsReads?.(bytes) !== true) {
+    return JSON.parse(bytes.toString('utf8'));
+  }
   const reads = findArrayReads(bytes, plan);
   if (reads === undefined || reads.length === 0) return JSON.parse(bytes.toString('utf8'));
   const pieces: string[] = [];

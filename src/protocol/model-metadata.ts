@@ -19,6 +19,8 @@ export interface ModelMetadata {
   readonly batchable: boolean;
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
+  /** How long a worker waits to fill a batch (config maxBatchDelayMs); absent from older workers. */
+  readonly maxBatchDelayMs?: number;
   /** The job's queue bound (config maxQueueLength), for producers that were not given one. */
   readonly maxQueueLength?: number;
   /** The job's record bounds (config maxRecordBatch, maxRecordBytes), for producers that were not given them. */

@@ -43,6 +43,11 @@ export async function readModelMetadata(redis: Redis, job: string): Promise<Mode
   return JSON.parse(text) as ModelMetadata;
 }
 
+/** Every job whose workers ever published metadata in this Redis, sorted by name. */
+export async function knownJobs(redis: Redis): Promise<string[]> {
+  return (await redis.smembers(keys.jobs())).sort();
+}
+
 export async function liveWorkers(redis: Redis, job: string, now = Date.now()): Promise<WorkerInfo[]> {
   const since = now - HEARTBEAT_INTERVAL_MS * HEARTBEAT_MISSES;
   const entries = await redis.zrangebyscore(keys.workers(job), since, '+inf', 'WITHSCORES');

@@ -21,6 +21,7 @@ export interface LoadOptions {
   readonly threads: number;
   readonly inputAlreadyBatched: boolean;
   readonly maxBatchSize: number;
+  readonly maxBatchDelayMs: number;
   readonly maxQueueLength: number;
   /** Published with the metadata, so producers refuse records the workers would refuse. */
   readonly bounds?: RecordBounds;
@@ -111,6 +112,7 @@ export class ModelSession implements Model {
       batchable: inputs.every((i) => i.shape.length === 0 || i.shape[0] === -1),
       inputAlreadyBatched: options.inputAlreadyBatched,
       maxBatchSize: options.maxBatchSize,
+      maxBatchDelayMs: options.maxBatchDelayMs,
       maxQueueLength: options.maxQueueLength,
       ...options.bounds,
     };

@@ -102,6 +102,7 @@ export class Worker {
         threads: config.threadPerModel,
         inputAlreadyBatched: config.inputAlreadyBatched,
         maxBatchSize: config.maxBatchSize,
+        maxBatchDelayMs: config.maxBatchDelayMs,
         maxQueueLength: config.maxQueueLength,
         bounds: { maxRecordBatch: config.maxRecordBatch, maxRecordBytes: config.maxRecordBytes },
       };

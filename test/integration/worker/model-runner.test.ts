@@ -10,7 +10,14 @@ import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
 const BUILT = '../../../dist/worker/model-runner.js';
 const { ModelRunner } = (await import(BUILT)) as { ModelRunner: typeof Runner };
 
-const LOAD = { job: 'runner', threads: 1, inputAlreadyBatched: false, maxBatchSize: 8, maxQueueLength: 0 };
+const LOAD = {
+  job: 'runner',
+  threads: 1,
+  inputAlreadyBatched: false,
+  maxBatchSize: 8,
+  maxBatchDelayMs: 0,
+  maxQueueLength: 0,
+};
 
 describe('ModelRunner (the model on the inference thread)', () => {
   let dir: string;

@@ -1,6 +1,11 @@
 import type { HttpOptions } from '../../../src/config/types.js';
 import { CsError } from '../../../src/errors/registry.js';
-import type { JobStatus, Prediction, PredictionBackend } from '../../../src/frontend/backend.js';
+import type {
+  JobStatus,
+  Prediction,
+  PredictionBackend,
+  RepositoryEntry,
+} from '../../../src/frontend/backend.js';
 import type { JobFigures } from '../../../src/metrics/frontend-metrics.js';
 import type { ModelMetadata } from '../../../src/protocol/model-metadata.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
@@ -118,6 +123,15 @@ export class FakeBackend implements PredictionBackend {
   status(): Promise<JobStatus> {
     if (this.statusError !== undefined) return Promise.reject(this.statusError);
     return Promise.resolve(this.jobStatus);
+  }
+
+  /** Other jobs in the same Redis; this job's own entry follows jobStatus. */
+  otherJobs: RepositoryEntry[] = [{ name: 'other_job', ready: false }];
+
+  repository(): Promise<RepositoryEntry[]> {
+    if (this.statusError !== undefined) return Promise.reject(this.statusError);
+    const own = { name: JOB, ready: this.jobStatus.liveWorkers > 0 && this.jobStatus.model !== undefined };
+    return Promise.resolve([...this.otherJobs, own].sort((a, b) => a.name.localeCompare(b.name)));
   }
 
   figures(): Promise<JobFigures> {
