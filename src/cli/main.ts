@@ -123,10 +123,20 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .option('-c, --config <path>', 'config file', 'config.yaml')
     .option('--redis <url>', 'Redis to serve from, instead of the config redisUrl')
     .option('--log-file <path>', 'write JSON logs to this file instead of standard error')
-    .action(async (options: { config: string; redis?: string; logFile?: string }) => {
-      const { runWorkerCommand } = await import('./commands/worker.js');
-      process.exitCode = await runWorkerCommand(options);
-    });
+    .option('--health-port <port>', 'answer GET /healthz (live) and /readyz (model loaded, Redis reachable)')
+    .option('--health-host <address>', 'address of the health port (default 0.0.0.0)')
+    .action(
+      async (options: {
+        config: string;
+        redis?: string;
+        logFile?: string;
+        healthPort?: string;
+        healthHost?: string;
+      }) => {
+        const { runWorkerCommand } = await import('./commands/worker.js');
+        process.exitCode = await runWorkerCommand(options);
+      },
+    );
 
   program
     .command('http')

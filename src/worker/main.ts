@@ -3,12 +3,14 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/load.js';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { createLogger } from '../logging/logger.js';
-import { Worker } from './worker.js';
+import { Worker, type WorkerState } from './worker.js';
 
 export interface RunWorkerOptions {
   readonly configPath: string;
   readonly redisUrl?: string;
   readonly logFile?: string;
+  /** Told every state change (the worker command's health port follows it). */
+  readonly onState?: (state: WorkerState) => void;
 }
 
 type ParentMessage = { type: 'drain'; untilId: string; timeoutMs: number };
@@ -35,6 +37,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
       logger,
       placeCpus: true,
       onState: (state, consumer) => {
+        options.onState?.(state);
         if (state === 'loading' || state === 'warming' || state === 'ready')
           tellParent({ type: 'state', state, consumer });
       },
