@@ -3,6 +3,9 @@ import type { ServingConfig } from '../config/types.js';
 import { reasonOf, type ErrorCode } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
+import { SLOT_TTL_SECONDS, slotKey } from '../redis/stats-schema.js';
+import { RESULT_FIELDS } from '../client/prediction.js';
+import { batchStatistics } from './batch-statistics.js';
 import { runRecords } from './batch-runner.js';
 import type { Model } from './model-session.js';
 import {
@@ -20,6 +23,7 @@ import { entryTime, type StreamEntry } from './stream-entry.js';
 interface BatchOutcome {
   readonly answers: Answer[];
   readonly runSizes: readonly number[];
+  readonly runMs: readonly number[];
   readonly computeMs: number;
 }
 
@@ -89,7 +93,12 @@ export class BatchProcessor {
       }
       addresses.push(address);
     }
-    const decoded = this.decode(addresses, now);
+    const decodeStarted = performance.now();
+    let decodeMs = 0;
+    const decoded = this.decode(addresses, now).then((records) => {
+      decodeMs = performance.now() - decodeStarted;
+      return records;
+    });
     // Failures are taken up when the batch's turn comes, not while it waits for it.
     decoded.catch(() => undefined);
     // Wait for the batch ahead to run, then hold the turn until this one has run.
@@ -98,7 +107,13 @@ export class BatchProcessor {
     this.turn = new Promise<void>((resolve) => (done = resolve));
     try {
       await ahead;
-      await this.runAndWrite(entries, addresses, decoded, queueMs, done);
+      await this.runAndWrite(
+        entries,
+        addresses,
+        decoded,
+        { readAt: now, queueMs, decodeMs: () => decodeMs },
+        done,
+      );
     } finally {
       done();
     }
@@ -112,9 +127,10 @@ export class BatchProcessor {
     entries: readonly StreamEntry[],
     addresses: readonly RecordAddress[],
     decoded: Promise<DecodedRecord[]>,
-    queueMs: number,
+    read: { readonly readAt: number; readonly queueMs: number; readonly decodeMs: () => number },
     ran: () => void,
   ): Promise<void> {
+    const { queueMs } = read;
     const { commands, config } = this;
     let outcome: BatchOutcome;
     try {
@@ -130,18 +146,40 @@ export class BatchProcessor {
       outcome = {
         answers: addresses.map((address) => ({ address, ok: false, code: 'CS_ERR_INTERNAL', message })),
         runSizes: [],
+        runMs: [],
         computeMs: 0,
       };
     }
+    const encodeStarted = performance.now();
     const { writes, failures } = encodeAnswers(outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
     });
+    const answeredAt = Date.now();
     const counters = this.counters(outcome.answers.length, failures, outcome.runSizes);
+    const statistics = batchStatistics({
+      readAt: read.readAt,
+      answeredAt,
+      answers: outcome.answers.map((answer, i) => ({
+        id: answer.address.entry.id,
+        ok: writes[i]?.fields.includes(RESULT_FIELDS.error) === false,
+      })),
+      runSizes: outcome.runSizes,
+      runMs: outcome.runMs,
+      decodeMs: read.decodeMs(),
+      encodeMs: performance.now() - encodeStarted,
+    });
+    for (const [name, by] of statistics.totals) counters.set(name, (counters.get(name) ?? 0) + by);
     const write = {
       stream: keys.stream(config.jobName),
       statsKey: keys.stats(config.jobName),
+      slot: {
+        key: slotKey(config.jobName, answeredAt),
+        ttlSeconds: SLOT_TTL_SECONDS,
+        counters: statistics.slot,
+      },
+      lastInference: statistics.lastInference,
       group: CONSUMER_GROUP,
       ttlSeconds: config.resultTtlSeconds,
       results: writes,
@@ -192,7 +230,7 @@ export class BatchProcessor {
         result.ok ? { address: record, ok: true, outputs: result.outputs } : { address: record, ...result },
       );
     }
-    return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
+    return { answers, runSizes: report.runSizes, runMs: report.runMs, computeMs: report.computeMs };
   }
 
   private counters(
