@@ -16,6 +16,7 @@ import {
 import { clusterMetrics, runFrontendCluster } from './cluster.js';
 import { ProducerBackend } from './producer-backend.js';
 import { buildServer } from './server.js';
+import { SlotRecorder } from './slot-recorder.js';
 
 export type { RunFrontendOptions } from './options.js';
 
@@ -123,12 +124,14 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   const backend = new ProducerBackend(() => keeper.current, { job });
   const own = createFrontendMetrics({ job, defaultMetrics: true, producerFlushes: () => backend.flushes });
   const metrics = cluster.isWorker ? clusterMetrics(own) : own;
-  const app = buildServer({ backend, http, logger, metrics });
+  const slots = new SlotRecorder({ job, redis: () => keeper.current?.redis, logger });
+  const app = buildServer({ backend, http, logger, metrics, slots });
 
   await keeper.start();
   try {
     await app.listen({ host: http.interface, port: http.port });
   } catch (error) {
+    await slots.stop();
     await keeper.stop();
     const code = (error as { code?: unknown }).code;
     const reason =
@@ -142,6 +145,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   }
   const url = publicUrl(http.interface, http.port);
   logger.info({ url }, 'frontend listening');
+  slots.start();
   tellParent({ type: 'state', state: 'ready', url });
 
   await new Promise<void>((resolve) => {
@@ -158,6 +162,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
     logger.warn({ graceMs }, 'requests still open at the end of the grace period; closing their connections');
     app.server.closeAllConnections();
   }
+  await slots.stop();
   await keeper.stop();
   logger.info('frontend stopped');
   logger.flush();

@@ -10,6 +10,7 @@ import {
   readQueueState,
   readStats,
 } from '../redis/job-state.js';
+import { readTotals, type JobTotals } from '../redis/stats-schema.js';
 import type { JobStatus, Prediction, PredictionBackend } from './backend.js';
 
 /** The part of the client Producer the frontend uses. */
@@ -107,6 +108,10 @@ export class ProducerBackend implements PredictionBackend {
       ]),
     );
     return { ...stats, ...queue, liveWorkers: workers.length };
+  }
+
+  async totals(): Promise<JobTotals> {
+    return this.bounded(readTotals(this.connected().redis, this.job));
   }
 
   private refresh(redis: Redis): Promise<JobStatus> {
