@@ -102,16 +102,17 @@ export function lineChart(title: string, unit: string, lines: readonly ChartLine
   const y = (v: number): string => (HEIGHT - 2 - (v / scale) * (HEIGHT - 4)).toFixed(1);
   const paths = lines.map((line) => {
     let d = '';
-    let pen = false;
+    let dots = '';
     line.values.forEach((v, i) => {
-      if (v === null) {
-        pen = false;
-        return;
-      }
-      d += `${pen ? 'L' : 'M'}${x(i)} ${y(v)}`;
-      pen = true;
+      if (v === null) return;
+      const joined = i > 0 && line.values[i - 1] !== null && line.values[i - 1] !== undefined;
+      d += `${joined ? 'L' : 'M'}${x(i)} ${y(v)}`;
+      // A value with no neighbour would draw nothing as a line: a dot shows it.
+      const next = line.values[i + 1];
+      if (!joined && (next === null || next === undefined))
+        dots += `<circle cx="${x(i)}" cy="${y(v)}" r="2" fill="${line.colour}"/>`;
     });
-    return `<path d="${d}" fill="none" stroke="${line.colour}" stroke-width="1.5"/>`;
+    return `<path d="${d}" fill="none" stroke="${line.colour}" stroke-width="1.5"/>${dots}`;
   });
   const legend = lines.map((line) => `<span style="color:${line.colour}">${line.label}</span>`).join(' ');
   return `<figure class="chart"><figcaption>${title} <small>${legend} · max ${shortNumber(max)} ${unit} · 30 min</small></figcaption><svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" role="img" aria-label="${title}"><line x1="0" y1="${HEIGHT - 1}" x2="${WIDTH}" y2="${HEIGHT - 1}" stroke="#d0d7de"/>${paths.join('')}</svg></figure>`;

@@ -60,7 +60,8 @@ export function actionButtons(job: ListedJob, token: string | undefined): string
   return `<div class="actions">${form('stop', 'Stop', 'answer what is queued now, then stop (cluster-serving stop)')}${form('cancel', 'Cancel', 'stop the processes now; unprocessed entries stay queued (cluster-serving cancel)')}</div>`;
 }
 
-function row(job: ListedJob, token: string | undefined): string {
+/** A row of the jobs table (a running job's buttons are on its card above). */
+function row(job: ListedJob): string {
   const http =
     job.http === null
       ? '–'
@@ -77,7 +78,6 @@ function row(job: ListedJob, token: string | undefined): string {
     `<span class="cut" title="${escapeHtml(job.model)}">${escapeHtml(basename(job.model))}</span>`,
     `${cutName(job.redis)}${job.redisManaged ? ' <small>(managed)</small>' : ''}`,
     http,
-    actionButtons(job, token),
   ];
   const error =
     job.lastError === null
@@ -98,7 +98,6 @@ const HEADERS = [
   'model',
   'Redis',
   'HTTP',
-  '',
 ];
 
 /** The figures and charts of one running job. */
@@ -132,7 +131,8 @@ export function layout(title: string, body: string, context: PageContext): strin
 <title>${escapeHtml(title)}</title>
 <style>
 body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #1f2328; }
-h1 { font-size: 1.5em; margin: 0 0 .2em; } h2 { font-size: 1.15em; margin: 0 0 .5em; }
+h1 { font-size: 1.5em; margin: 0 0 .2em; } h2 { font-size: 1.15em; margin: 1.2em 0 .5em; } .card h2 { margin-top: 0; }
+h3 { font-size: 1em; margin: 1em 0 .3em; }
 a { color: #0969da; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; }
@@ -173,7 +173,7 @@ export function renderDashboardPage(jobs: readonly ListedJob[], context: PageCon
   const table =
     jobs.length === 0
       ? '<p>No job has run in this home yet. Start one with <code>cluster-serving start</code>.</p>'
-      : `<div class="scroll"><table><thead><tr>${HEADERS.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${jobs.map((job) => row(job, context.token)).join('')}</tbody></table></div>`;
+      : `<div class="scroll"><table><thead><tr>${HEADERS.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${jobs.map(row).join('')}</tbody></table></div>`;
   const cards = jobs.filter((job) => isActiveState(job.state)).map((job) => card(job, context));
   return layout('cluster-serving', `<h1>cluster-serving</h1>${cards.join('')}${table}`, context);
 }
