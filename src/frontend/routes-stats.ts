@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CsError } from '../errors/registry.js';
 import type { DurationStat, JobTotals } from '../redis/stats-schema.js';
-import type { RouteContext } from './server.js';
+import type { PredictionBackend } from './backend.js';
 
 /** The version OIP routes answer for (routes-oip.ts): a job serves one model version. */
 const MODEL_VERSION = '1';
@@ -51,7 +51,10 @@ export function modelStatJson(job: string, totals: JobTotals): Record<string, un
  * its job) and `GET /v2/models/{name}[/versions/{version}]/stats`. A static route, so
  * `/v2/models/stats` is never read as a model named `stats` (config refuses that jobName).
  */
-export function registerStatsRoutes(app: FastifyInstance, context: RouteContext): void {
+export function registerStatsRoutes(
+  app: FastifyInstance,
+  context: { readonly backend: PredictionBackend; readonly job: string },
+): void {
   const { backend, job } = context;
   const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { name, version } = request.params as StatsParams;
