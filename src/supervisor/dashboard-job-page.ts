@@ -1,10 +1,11 @@
 import { formatFigure, formatUptime, workersCell } from './job-format.js';
 import type { JobDetail } from './job-detail.js';
-import { listedJobSchema } from './job-record.js';
+import type { ListedJob } from './job-record.js';
 import {
   actionButtons,
   cutName,
   escapeHtml,
+  extraFields,
   isActiveState,
   layout,
   liveFigures,
@@ -13,10 +14,8 @@ import {
 } from './dashboard-page.js';
 
 /** Fields `list --json` has that this page does not know by name (another version's): shown as they are. */
-function otherFields(job: Record<string, unknown>): string {
-  const known = new Set(Object.keys(listedJobSchema.shape));
-  const extra = Object.entries(job).filter(([key]) => !known.has(key));
-  return extra
+function otherFields(job: ListedJob): string {
+  return extraFields(job)
     .map(([key, value]) => `<dt>${escapeHtml(key)}</dt><dd>${escapeHtml(JSON.stringify(value))}</dd>`)
     .join('');
 }

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import type { Slot } from '../redis/stats-schema.js';
 import { figuresNow, jobCharts, jobSeries, shortNumber } from './dashboard-charts.js';
 import { formatFigure, formatUptime, workersCell } from './job-format.js';
-import type { ListedJob } from './job-record.js';
+import { listedJobSchema, type ListedJob } from './job-record.js';
 
 export const REFRESH_SECONDS = 2;
 
@@ -116,8 +116,23 @@ export function liveFigures(job: ListedJob, slots: readonly Slot[] | undefined, 
   ].join('')}</div><div class="charts">${jobCharts(jobSeries(slots, now))}</div>`;
 }
 
+/**
+ * Fields of the listed job this page does not know by name (a newer supervisor's, such as the
+ * state of its Redis), shown as they are rather than hidden.
+ */
+export function extraFields(job: ListedJob): [string, unknown][] {
+  const known = new Set(Object.keys(listedJobSchema.shape));
+  return Object.entries(job).filter(([key]) => !known.has(key));
+}
+
 function card(job: ListedJob, context: PageContext): string {
-  return `<section class="card" data-job="${escapeHtml(job.id)}"><h2><a href="/jobs/${encodeURIComponent(job.id)}">${cutName(job.name)}</a> ${stateBadge(job.state)}</h2>${liveFigures(job, context.slots?.get(job.id), context.now.getTime())}${actionButtons(job, context.token)}</section>`;
+  const extra = extraFields(job)
+    .map(
+      ([key, value]) =>
+        `${escapeHtml(key)}: ${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}`,
+    )
+    .join(' · ');
+  return `<section class="card" data-job="${escapeHtml(job.id)}"><h2><a href="/jobs/${encodeURIComponent(job.id)}">${cutName(job.name)}</a> ${stateBadge(job.state)}${extra === '' ? '' : ` <small>${extra}</small>`}</h2>${liveFigures(job, context.slots?.get(job.id), context.now.getTime())}${actionButtons(job, context.token)}</section>`;
 }
 
 /** The page frame every dashboard page shares: styles, the refresh, the page's own script. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSlot, latencyBucket, SLOT_FIELDS, SLOT_MS } from '../../../src/redis/stats-schema.js';
 import { figuresNow, jobSeries, lineChart, shortNumber } from '../../../src/supervisor/dashboard-charts.js';
 import { renderJobPage } from '../../../src/supervisor/dashboard-job-page.js';
+import { renderDashboardPage } from '../../../src/supervisor/dashboard-page.js';
 import { readableLogLine, shownConfig } from '../../../src/supervisor/job-detail.js';
 import type { ServingConfig } from '../../../src/config/types.js';
 import { RUNNING_JOB } from '../../fixtures/listed-job.js';
@@ -46,6 +47,20 @@ describe('dashboard figures', () => {
     expect(svg).toContain('max 4 entries');
     expect(shortNumber(12345)).toBe('12k');
     expect(shortNumber(0.456)).toBe('0.46');
+  });
+});
+
+describe('overview', () => {
+  it('shows a degraded job with buttons, and fields it does not know by name', () => {
+    const job = {
+      ...RUNNING_JOB,
+      state: 'degraded',
+      redisState: 'restarting',
+    } as unknown as typeof RUNNING_JOB;
+    const page = renderDashboardPage([job], { home: '/h', now: new Date(0), token: 't', slots: new Map() });
+    expect(page).toContain('>degraded<');
+    expect(page).toContain('redisState: restarting');
+    expect(page).toContain('data-action="stop"');
   });
 });
 
