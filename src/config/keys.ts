@@ -23,9 +23,23 @@ const GIB = 1024 ** 3;
 
 export const JOB_NAME_EXPECTED = '1 to 64 characters from A-Z a-z 0-9 _ . -';
 
+/** `GET /v2/models/stats` is always Triton's statistics route, so no model (job) may be called that. */
+const RESERVED_JOB_NAMES: ReadonlySet<string> = new Set(['stats']);
+
+const parseJobName: ValueParser<string> = (value) => {
+  const parsed = textMatching(JOB_NAME_PATTERN, JOB_NAME_EXPECTED)(value);
+  if (parsed.ok && RESERVED_JOB_NAMES.has(parsed.value)) {
+    return {
+      ok: false,
+      expected: `a name other than "${parsed.value}" (GET /v2/models/stats is the HTTP frontend's statistics route)`,
+    };
+  }
+  return parsed;
+};
+
 /** Keys read at the top level, with their parsers (modelPath and redisUrl need more than a parser). */
 export const TOP_LEVEL_PARSERS = {
-  jobName: textMatching(JOB_NAME_PATTERN, JOB_NAME_EXPECTED),
+  jobName: parseJobName,
   postProcessing: parsePostProcessingValue,
   imageResize: parseImageResize,
   inputAlreadyBatched: parseBoolean,
@@ -109,7 +123,7 @@ export const HTTP_PARSERS = {
   redisHost: textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address'),
   redisPort: integerIn(1, 65_535),
   redisUrl: parseRedisUrl,
-  redisInputQueue: textMatching(JOB_NAME_PATTERN, JOB_NAME_EXPECTED),
+  redisInputQueue: parseJobName,
   redisOutputQueue: textMatching(
     /^\S{1,256}$/,
     'a key prefix without spaces, e.g. cluster-serving_serving_stream:',

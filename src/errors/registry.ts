@@ -53,6 +53,16 @@ export const ERRORS = {
   },
   CS_ERR_HTTP_RATE_LIMITED: { exitCode: 1, httpStatus: 429, summary: 'rate limited' },
   CS_ERR_HTTP_BUSY: { exitCode: 1, httpStatus: 503, summary: 'too many requests in flight' },
+  CS_ERR_DASHBOARD_HOST: {
+    exitCode: 1,
+    httpStatus: 403,
+    summary: 'dashboard reached under a name it does not answer for',
+  },
+  CS_ERR_DASHBOARD_FORBIDDEN: {
+    exitCode: 1,
+    httpStatus: 403,
+    summary: 'dashboard action not from its own page',
+  },
   CS_ERR_INTERNAL: { exitCode: 1, httpStatus: 500, summary: 'internal error' },
 } as const satisfies Record<string, { exitCode: number; httpStatus: number; summary: string }>;
 

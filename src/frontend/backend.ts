@@ -2,6 +2,7 @@ import type { Prediction } from '../client/prediction.js';
 import type { JobFigures } from '../metrics/frontend-metrics.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
+import type { JobTotals } from '../redis/stats-schema.js';
 
 /** What a worker answered for one entry: the client Producer's union. */
 export type { Prediction };
@@ -39,6 +40,8 @@ export interface PredictionBackend {
   repository(): Promise<RepositoryEntry[]>;
   /** The job's shared counters, for /metrics. Rejects when Redis cannot be read. */
   figures(): Promise<JobFigures>;
+  /** The job's statistics totals (Triton's statistics). Rejects when Redis cannot be read. */
+  totals(): Promise<JobTotals>;
   /** Redis round trips that carried entries so far. */
   readonly flushes: number;
 }

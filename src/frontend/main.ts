@@ -18,6 +18,7 @@ import { ProducerBackend } from './producer-backend.js';
 import { loadHttpsCredentials, type HttpsCredentials } from './https-credentials.js';
 import { HttpsListener } from './https-listener.js';
 import { buildServer } from './server.js';
+import { SlotRecorder } from './slot-recorder.js';
 
 export type { RunFrontendOptions } from './options.js';
 
@@ -135,13 +136,15 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   const backend = new ProducerBackend(() => keeper.current, { job });
   const own = createFrontendMetrics({ job, defaultMetrics: true, producerFlushes: () => backend.flushes });
   const metrics = cluster.isWorker ? clusterMetrics(own) : own;
-  const app = buildServer({ backend, http, logger, metrics });
+  const slots = new SlotRecorder({ job, redis: () => keeper.current?.redis, logger });
+  const app = buildServer({ backend, http, logger, metrics, slots });
   const https = credentials === undefined ? undefined : new HttpsListener(app, credentials, logger);
 
   await keeper.start();
   try {
     await app.listen({ host: http.interface, port: http.port });
   } catch (error) {
+    await slots.stop();
     await keeper.stop();
     const code = (error as { code?: unknown }).code;
     const reason =
@@ -168,6 +171,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   }
   const url = publicUrl(http.interface, http.port);
   logger.info({ url }, 'frontend listening');
+  slots.start();
   tellParent({ type: 'state', state: 'ready', url });
 
   await new Promise<void>((resolve) => {
@@ -186,6 +190,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
     app.server.closeAllConnections();
   }
   await secureClosed;
+  await slots.stop();
   await keeper.stop();
   logger.info('frontend stopped');
   logger.flush();

@@ -11,6 +11,7 @@ import {
   readQueueState,
   readStats,
 } from '../redis/job-state.js';
+import { readTotals, type JobTotals } from '../redis/stats-schema.js';
 import type { JobStatus, Prediction, PredictionBackend, RepositoryEntry } from './backend.js';
 import { keys } from '../redis/keys.js';
 
@@ -126,6 +127,10 @@ export class ProducerBackend implements PredictionBackend {
       ]),
     );
     return { ...stats, ...queue, liveWorkers: workers.length };
+  }
+
+  async totals(): Promise<JobTotals> {
+    return this.bounded(readTotals(this.connected().redis, this.job));
   }
 
   private refresh(redis: Redis): Promise<JobStatus> {

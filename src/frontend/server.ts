@@ -20,6 +20,7 @@ import type { RouteContext } from './route-context.js';
 import { registerBigdlRoutes } from './routes-bigdl.js';
 import { registerOipRoutes } from './routes-oip.js';
 import { registerRepositoryRoutes } from './routes-repository.js';
+import { registerStatsRoutes } from './routes-stats.js';
 
 export const WELCOME_TEXT = 'welcome to BigDL web serving frontend';
 
@@ -34,6 +35,8 @@ export interface BuildServerOptions {
   readonly http: HttpOptions;
   readonly logger?: Logger;
   readonly metrics?: FrontendMetrics;
+  /** Counts prediction requests into the job's shared statistics slots. */
+  readonly slots?: { observe(status: number, ms: number): void };
   /** Clock of the token bucket (tests). */
   readonly now?: () => number;
 }
@@ -163,12 +166,9 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
       (): void => {
         metrics.requestEnded();
         const route = request.routeOptions.url ?? 'unmatched';
-        metrics.observeRequest(
-          route,
-          request.method,
-          reply.raw.statusCode,
-          (performance.now() - started) / 1000,
-        );
+        const ms = performance.now() - started;
+        metrics.observeRequest(route, request.method, reply.raw.statusCode, ms / 1000);
+        if (PREDICTION_ROUTES.has(route)) options.slots?.observe(reply.raw.statusCode, ms);
       },
     ]);
     reply.raw.once('close', () => finish(request));
@@ -247,5 +247,6 @@ export function buildServer(options: BuildServerOptions): FastifyInstance {
   registerBigdlRoutes(app, context);
   registerOipRoutes(app, context);
   registerRepositoryRoutes(app, context);
+  registerStatsRoutes(app, context);
   return app;
 }

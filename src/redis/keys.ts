@@ -25,6 +25,8 @@ export const keys = {
   workerInfo: (job: string): string => `cs:${job}:worker-info`,
   /** Hash of counters that workers add to per batch. */
   stats: (job: string): string => `cs:${job}:stats`,
+  /** Hash of one 10-second slot of the job's statistics (src/redis/stats-schema.ts). */
+  statsSlot: (job: string, slot: number): string => `cs:${job}:slot:${slot}`,
   /** Set of every job name that has published metadata (for `list` across hosts). */
   jobs: (): string => 'cs:jobs',
   /** Channel prefix for reply channels chosen by our clients. */

@@ -1,7 +1,7 @@
 import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
 import { sendRequest } from './control-client.js';
-import { ControlServer } from './control-server.js';
+import { ControlServer, type RequestContext } from './control-server.js';
 import type { DashboardAddress } from './dashboard-address.js';
 import { startDashboard } from './dashboard.js';
 import { assertSocketPathFits, prepareHome, type HomePaths } from './home.js';
@@ -25,8 +25,19 @@ export interface HostOptions {
   readonly entries?: ProcessEntries;
   /** Where to serve the dashboard; none when undefined. */
   readonly dashboard?: DashboardAddress | undefined;
+  /** Names besides the bound address and localhost that the dashboard answers for. */
+  readonly dashboardHosts?: readonly string[];
   /** When the home's log files are rotated (DEFAULT_LOG_ROTATION when absent). */
   readonly logRotation?: LogRotation;
+}
+
+/** A stop asked from the dashboard drains as long as `cluster-serving stop` does by default. */
+const DASHBOARD_DRAIN_MS = 30_000;
+const QUEUE_SAMPLE_MS = 5000;
+
+/** A control context for actions that no CLI waits on. */
+function quietContext(): RequestContext {
+  return { progress: () => undefined, signal: new AbortController().signal };
 }
 
 export interface SupervisorHost {
@@ -88,10 +99,23 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
       ? undefined
       : await startDashboard(
           options.dashboard,
-          { home: paths.home, jobs: () => supervisor.list(true) },
+          {
+            home: paths.home,
+            jobs: () => supervisor.list(true),
+            slots: (id) => supervisor.slots(id),
+            detail: (id) => supervisor.detail(id),
+            stop: (id) => supervisor.stopJob(id, DASHBOARD_DRAIN_MS, quietContext()),
+            cancel: (id) => supervisor.cancelJob(id),
+          },
           logger,
+          options.dashboardHosts,
         );
   supervisor.dashboardUrl = dashboard?.url;
+  // The queue depth chart: one sample of each running job's queue per sampling period.
+  const sampling = setInterval(() => {
+    void supervisor.sampleQueues();
+  }, QUEUE_SAMPLE_MS);
+  sampling.unref();
   const rotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
   const rotating = setInterval(() => {
     void rotateLogs(paths.logsDir, rotation).then(
@@ -111,6 +135,7 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
     close(): Promise<void> {
       closing ??= (async () => {
         clearInterval(rotating);
+        clearInterval(sampling);
         await dashboard?.close().catch(() => undefined);
         if (!shutdownDone)
           await supervisor.shutdown().catch((error: unknown) => logger.error({ err: error }, 'shutdown'));

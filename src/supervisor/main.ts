@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logging/logger.js';
 import { dashboardAddress, type DashboardAddress } from './dashboard-address.js';
+import { dashboardHosts } from './dashboard-guard.js';
 import { homePaths, resolveHome } from './home.js';
 import { hostSupervisor } from './host.js';
 
@@ -38,6 +39,7 @@ const host = await hostSupervisor({
   paths,
   logger,
   dashboard,
+  dashboardHosts: dashboardHosts(process.env),
   marker: 'supervisor/main.js',
   onShutdownRequested: () => exit(0),
 }).catch((error: unknown) => {

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
+import type { ServingConfig } from '../config/types.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { plumbingCpus } from '../placement/affinity.js';
 import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
 import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
+import { readQueueState } from '../redis/job-state.js';
+import { readSlots, sampleQueue, type Slot } from '../redis/stats-schema.js';
+import { jobDetail, type JobDetail } from './job-detail.js';
 import type { RequestContext } from './control-server.js';
 import { prepareHome, type HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
@@ -40,6 +44,8 @@ export class Supervisor {
   private history: JobRecord[] = [];
   private readonly redis: RedisManager;
   private readonly connections = new Map<string, Redis>();
+  /** Configs as loaded, of the running jobs and those in the history (the dashboard's job page). */
+  private readonly configs = new Map<string, ServingConfig>();
   private closing = false;
   /** Where this home's dashboard is served, when it is; `start` tells it. */
   dashboardUrl: string | undefined;
@@ -114,6 +120,7 @@ export class Supervisor {
     });
     // Registered before Redis is checked, so a second start of the same jobName is refused meanwhile.
     this.jobs.push(job);
+    this.configs.set(job.record.id, config);
     this.persist();
     let redis: RedisInUse | undefined;
     try {
@@ -215,6 +222,44 @@ export class Supervisor {
     return { jobs: names, redis: stopped.urls, keptData: stopped.keptData };
   }
 
+  /** Everything the dashboard's page of a job shows; undefined when no job has this id. */
+  async detail(id: string): Promise<JobDetail | undefined> {
+    const job = this.jobs.find((j) => j.record.id === id);
+    const record = job?.record ?? this.history.find((r) => r.id === id);
+    if (record === undefined) return undefined;
+    return jobDetail({
+      job: await this.view(record, job),
+      record,
+      config: this.configs.get(id),
+      redis: await this.connection(record.redisUrl, job?.redisCaFile).catch(() => undefined),
+    });
+  }
+
+  /** The last 30 minutes of a job's shared statistics; undefined when Redis cannot be read. */
+  async slots(id: string, now = Date.now()): Promise<Slot[] | undefined> {
+    const job = this.jobs.find((j) => j.record.id === id);
+    const record = job?.record ?? this.history.find((r) => r.id === id);
+    if (record === undefined) return undefined;
+    try {
+      return await readSlots(await this.connection(record.redisUrl, job?.redisCaFile), record.name, now);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes each running job's queue depth into its current slot (the dashboard's queue chart). */
+  async sampleQueues(now = Date.now()): Promise<void> {
+    for (const job of this.jobs.filter((j) => isActive(j.state))) {
+      try {
+        const redis = await this.connection(job.record.redisUrl, job.redisCaFile);
+        const { queued } = await readQueueState(redis, job.record.name);
+        await sampleQueue(redis, job.record.name, now, queued);
+      } catch {
+        // Redis is away: no sample for this slot, the chart shows a gap.
+      }
+    }
+  }
+
   private find(target: string): Job {
     const active = this.jobs.filter((job) => isActive(job.state));
     const job = active.find((j) => j.record.id === target) ?? active.find((j) => j.record.name === target);
@@ -231,6 +276,8 @@ export class Supervisor {
     if (index >= 0) this.jobs.splice(index, 1);
     this.history.push(job.record);
     if (this.history.length > HISTORY_LIMIT) this.history = this.history.slice(-HISTORY_LIMIT);
+    const kept = new Set([...this.history, ...this.jobs.map((j) => j.record)].map((r) => r.id));
+    for (const id of this.configs.keys()) if (!kept.has(id)) this.configs.delete(id);
     this.persist();
   }
 

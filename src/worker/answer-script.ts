@@ -21,6 +21,14 @@ export interface EntryAnswer {
 export interface BatchWrite {
   readonly stream: string;
   readonly statsKey: string;
+  /** The current statistics slot (stats-schema.ts), its expiry and what to add to it. */
+  readonly slot: {
+    readonly key: string;
+    readonly ttlSeconds: number;
+    readonly counters: ReadonlyMap<string, number>;
+  };
+  /** Epoch ms written as the totals' last_inference; undefined when nothing succeeded. */
+  readonly lastInference: number | undefined;
   readonly group: string;
   /** The consumer that read (or claimed) the entries: only its pending entries are answered. */
   readonly consumer: string;
@@ -40,7 +48,8 @@ export const DROPPED_NOT_PENDING = 'dropped:not_pending';
 
 /*
  * Everything one batch writes, in one call: every result hash with its TTL and its reply,
- * then the acknowledgement and deletion of the entries, then the counters. As a pipeline
+ * then the acknowledgement and deletion of the entries, then the counters (totals and the
+ * current 10-second slot, so statistics cost no round trip of their own). As a pipeline
  * this was a dozen commands for a single record, and building them cost the worker more
  * than running a small model. Redis refuses the whole script up front when it is out of
  * memory, so a batch is never half answered.
@@ -51,16 +60,17 @@ export const DROPPED_NOT_PENDING = 'dropped:not_pending';
  * and the writes run in one script, so nothing can claim the entry in between. Checked per
  * entry id, never per uri: BigDL clients reuse uris.
  *
- * KEYS: stream, stats. ARGV: group, consumer, ttl, #entries, #counters, #float counters,
- * #answered counters, then per entry: id, counter ('' for none), result key ('' for none),
- * #fields, fields..., reply channel ('' for none), reply message; then counter name/increment
- * pairs; then float counter name/increment pairs; then the answered counters' names.
- * Returns the ids whose answer was dropped.
+ * KEYS: stream, stats, slot. ARGV: group, consumer, ttl, #entries, #counters, #float
+ * counters, #answered counters, slot ttl, #slot counters, last inference ('' for none), then
+ * per entry: id, counter ('' for none), result key ('' for none), #fields, fields..., reply
+ * channel ('' for none), reply message; then counter name/increment pairs; then float
+ * counter name/increment pairs; then the answered counters' names; then slot counter
+ * name/increment pairs. Returns the ids whose answer was dropped.
  */
 const ANSWER_BATCH = `
-local stream, stats = KEYS[1], KEYS[2]
+local stream, stats, slot = KEYS[1], KEYS[2], KEYS[3]
 local group, consumer, ttl = ARGV[1], ARGV[2], ARGV[3]
-local i = 8
+local i = 11
 local settled, dropped, written = {}, {}, 0
 for _ = 1, tonumber(ARGV[4]) do
   local id, counter, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -98,6 +108,13 @@ for _ = 1, tonumber(ARGV[7]) do
   i = i + 1
 end
 if #dropped > 0 then redis.call('HINCRBY', stats, '${DROPPED_NOT_PENDING}', #dropped) end
+if ARGV[10] ~= '' then redis.call('HSET', stats, 'last_inference', ARGV[10]) end
+local slots = tonumber(ARGV[9])
+for _ = 1, slots do
+  redis.call('HINCRBY', slot, ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+if slots > 0 then redis.call('EXPIRE', slot, ARGV[8]) end
 return dropped
 `;
 
@@ -107,13 +124,14 @@ interface AnswerCommand {
 
 /** Makes `writeBatch` available on this connection (ioredis sends EVALSHA, EVAL once when Redis lacks the script). */
 export function defineAnswerScript(redis: Redis): void {
-  redis.defineCommand('csAnswerBatch', { numberOfKeys: 2, lua: ANSWER_BATCH });
+  redis.defineCommand('csAnswerBatch', { numberOfKeys: 3, lua: ANSWER_BATCH });
 }
 
 export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
   const args: (string | Buffer)[] = [
     batch.stream,
     batch.statsKey,
+    batch.slot.key,
     batch.group,
     batch.consumer,
     String(batch.ttlSeconds),
@@ -121,6 +139,9 @@ export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
     String(batch.counters.size),
     String(batch.floatCounters.size),
     String(batch.answeredCounters.length),
+    String(batch.slot.ttlSeconds),
+    String(batch.slot.counters.size),
+    batch.lastInference === undefined ? '' : String(batch.lastInference),
   ];
   for (const { id, counter, result } of batch.entries) {
     args.push(id, counter ?? '', result?.key ?? '', String(result?.fields.length ?? 0));
@@ -130,6 +151,7 @@ export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
   for (const [name, by] of batch.counters) args.push(name, String(by));
   for (const [name, by] of batch.floatCounters) args.push(name, String(by));
   args.push(...batch.answeredCounters);
+  for (const [name, by] of batch.slot.counters) args.push(name, String(by));
   return args;
 }
 

@@ -3,6 +3,8 @@ import type { ServingConfig } from '../config/types.js';
 import { reasonOf } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
+import { SLOT_TTL_SECONDS, slotKey } from '../redis/stats-schema.js';
+import { batchStatistics } from './batch-statistics.js';
 import { runRecords } from './batch-runner.js';
 import type { Model } from './model-session.js';
 import {
@@ -27,6 +29,7 @@ import { entryTime, type StreamEntry } from './stream-entry.js';
 interface BatchOutcome {
   readonly answers: Answer[];
   readonly runSizes: readonly number[];
+  readonly runMs: readonly number[];
   readonly computeMs: number;
 }
 
@@ -103,7 +106,12 @@ export class BatchProcessor {
       }
       addresses.push(address);
     }
-    const decoded = this.decode(addresses, now);
+    const decodeStarted = performance.now();
+    let decodeMs = 0;
+    const decoded = this.decode(addresses, now).then((records) => {
+      decodeMs = performance.now() - decodeStarted;
+      return records;
+    });
     // Failures are taken up when the batch's turn comes, not while it waits for it.
     decoded.catch(() => undefined);
     // Wait for the batch ahead to run, then hold the turn until this one has run.
@@ -112,7 +120,14 @@ export class BatchProcessor {
     this.turn = new Promise<void>((resolve) => (done = resolve));
     try {
       await ahead;
-      await this.runAndWrite(entries, unanswerable, addresses, decoded, queueMs, done);
+      await this.runAndWrite(
+        entries,
+        unanswerable,
+        addresses,
+        decoded,
+        { readAt: now, queueMs, decodeMs: () => decodeMs },
+        done,
+      );
     } finally {
       done();
     }
@@ -127,9 +142,10 @@ export class BatchProcessor {
     unanswerable: readonly EntryAnswer[],
     addresses: readonly RecordAddress[],
     decoded: Promise<DecodedRecord[]>,
-    queueMs: number,
+    read: { readonly readAt: number; readonly queueMs: number; readonly decodeMs: () => number },
     ran: () => void,
   ): Promise<void> {
+    const { queueMs } = read;
     const { commands, config } = this;
     let outcome: BatchOutcome;
     try {
@@ -145,23 +161,47 @@ export class BatchProcessor {
       outcome = {
         answers: addresses.map((address) => ({ address, ok: false, code: 'CS_ERR_INTERNAL', message })),
         runSizes: [],
+        runMs: [],
         computeMs: 0,
       };
     }
+    const encodeStarted = performance.now();
     const answers = encodeAnswers(outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
     });
+    const answeredAt = Date.now();
+    const counters = this.counters(outcome.runSizes);
+    const statistics = batchStatistics({
+      readAt: read.readAt,
+      answeredAt,
+      // encodeAnswers keeps the order of the answers; an error answer carries its counter.
+      answers: outcome.answers.map((answer, i) => ({
+        id: answer.address.entry.id,
+        ok: answers[i]?.counter === undefined,
+      })),
+      runSizes: outcome.runSizes,
+      runMs: outcome.runMs,
+      decodeMs: read.decodeMs(),
+      encodeMs: performance.now() - encodeStarted,
+    });
+    for (const [name, by] of statistics.totals) counters.set(name, (counters.get(name) ?? 0) + by);
     const write: BatchWrite = {
       stream: keys.stream(config.jobName),
       statsKey: keys.stats(config.jobName),
+      slot: {
+        key: slotKey(config.jobName, answeredAt),
+        ttlSeconds: SLOT_TTL_SECONDS,
+        counters: statistics.slot,
+      },
+      lastInference: statistics.lastInference,
       group: CONSUMER_GROUP,
       consumer: this.consumer,
       ttlSeconds: config.resultTtlSeconds,
       entries: [...answers, ...unanswerable],
       answeredCounters: ['processed', `worker:${this.consumer}`],
-      counters: this.counters(outcome.runSizes),
+      counters,
       floatCounters: new Map([
         ['compute_ms', outcome.computeMs],
         ['queue_ms', queueMs],
@@ -217,7 +257,7 @@ export class BatchProcessor {
         result.ok ? { address: record, ok: true, outputs: result.outputs } : { address: record, ...result },
       );
     }
-    return { answers, runSizes: report.runSizes, computeMs: report.computeMs };
+    return { answers, runSizes: report.runSizes, runMs: report.runMs, computeMs: report.computeMs };
   }
 
   /** Counters of the runs; answers and errors are counted by the write, for the entries it answers. */

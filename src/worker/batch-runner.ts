@@ -14,6 +14,8 @@ export interface RunReport {
   readonly outcomes: Map<ReadyRecord, RunOutcome>;
   /** Rows per session.run, for the batch-size counters. */
   readonly runSizes: number[];
+  /** Compute time of each run, in the order of runSizes. */
+  readonly runMs: number[];
   readonly computeMs: number;
 }
 
@@ -31,6 +33,7 @@ export async function runRecords(
 ): Promise<RunReport> {
   const outcomes = new Map<ReadyRecord, RunOutcome>();
   const runSizes: number[] = [];
+  const runMs: number[] = [];
   let computeMs = 0;
   const maxRows = model.metadata.batchable ? maxBatchSize : 1;
   // A record with a scalar input has no dim to stack along: it runs alone.
@@ -65,6 +68,7 @@ export async function runRecords(
       const outputs = run.outputs;
       computeMs += run.computeMs;
       runSizes.push(group.reduce((n, r) => n + r.rows, 0));
+      runMs.push(run.computeMs);
       if (group.length === 1) {
         outcomes.set(group[0] as ReadyRecord, { ok: true, outputs });
         return;
@@ -108,5 +112,5 @@ export async function runRecords(
     for (const group of runs) await runGroup(group);
     submitted();
   }
-  return { outcomes, runSizes, computeMs };
+  return { outcomes, runSizes, runMs, computeMs };
 }

@@ -35,6 +35,8 @@ describe('answer script: each stream entry answered at most once', () => {
     return {
       stream: keys.stream(job),
       statsKey: keys.stats(job),
+      slot: { key: `${keys.stats(job)}:slot-test`, ttlSeconds: 60, counters: new Map([['ok', ids.length]]) },
+      lastInference: undefined,
       group: CONSUMER_GROUP,
       consumer,
       ttlSeconds: 60,

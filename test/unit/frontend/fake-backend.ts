@@ -1,3 +1,4 @@
+import { decodeTotals, type JobTotals } from '../../../src/redis/stats-schema.js';
 import type { HttpOptions } from '../../../src/config/types.js';
 import { CsError } from '../../../src/errors/registry.js';
 import type {
@@ -87,6 +88,7 @@ export class FakeBackend implements PredictionBackend {
   /** BigDL JSON bodies sent with the stream serde. */
   readonly submittedJson: string[] = [];
   flushes = 0;
+  totalsValue: JobTotals = decodeTotals({});
   figuresValue: JobFigures = {
     processed: 42,
     errors: { CS_ERR_INPUT_MISMATCH: 2 },
@@ -137,5 +139,10 @@ export class FakeBackend implements PredictionBackend {
   figures(): Promise<JobFigures> {
     if (this.statusError !== undefined) return Promise.reject(this.statusError);
     return Promise.resolve(this.figuresValue);
+  }
+
+  totals(): Promise<JobTotals> {
+    if (this.statusError !== undefined) return Promise.reject(this.statusError);
+    return Promise.resolve(this.totalsValue);
   }
 }
