@@ -1,9 +1,9 @@
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { keys } from '../redis/keys.js';
 import { HEARTBEAT_INTERVAL_MS } from '../redis/job-state.js';
+import { hostName } from './host-name.js';
 
 /**
  * Keeps the worker visible: model metadata, worker info and a heartbeat score every
@@ -13,6 +13,7 @@ import { HEARTBEAT_INTERVAL_MS } from '../redis/job-state.js';
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
+  private readonly host = hostName();
 
   constructor(
     private readonly redis: Redis,
@@ -30,7 +31,7 @@ export class Heartbeat {
   }
 
   private async beat(): Promise<void> {
-    const info = JSON.stringify({ host: hostname(), pid: process.pid, startedAt: this.startedAt });
+    const info = JSON.stringify({ host: this.host, pid: process.pid, startedAt: this.startedAt });
     try {
       await this.redis
         .multi()
