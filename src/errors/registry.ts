@@ -5,6 +5,11 @@
  */
 export const ERRORS = {
   CS_ERR_CONFIG_INVALID: { exitCode: 2, httpStatus: 500, summary: 'config.yaml is invalid' },
+  CS_ERR_CONFIG_REDIS_PASSWORD: {
+    exitCode: 2,
+    httpStatus: 500,
+    summary: 'a Redis served to other hosts needs a password',
+  },
   CS_ERR_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, summary: 'config file not found' },
   CS_ERR_CLI_USAGE: { exitCode: 2, httpStatus: 400, summary: 'wrong command-line usage' },
   CS_ERR_MODEL_NOT_FOUND: { exitCode: 1, httpStatus: 500, summary: 'model file not found' },
@@ -20,6 +25,11 @@ export const ERRORS = {
   CS_ERR_NO_WORKER: { exitCode: 1, httpStatus: 503, summary: 'no live worker serves the job' },
   CS_ERR_REDIS_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'Redis is not reachable' },
   CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is too old' },
+  CS_ERR_REDIS_REPLICAS: {
+    exitCode: 1,
+    httpStatus: 503,
+    summary: 'fewer Redis replicas than redisMinReplicas hold the entry (outcome unknown)',
+  },
   CS_ERR_REDIS_NOT_INSTALLED: { exitCode: 1, httpStatus: 500, summary: 'redis-server is not installed' },
   CS_ERR_PORT_IN_USE: { exitCode: 1, httpStatus: 500, summary: 'port already in use' },
   CS_ERR_JOB_RUNNING: { exitCode: 1, httpStatus: 409, summary: 'job is already running' },

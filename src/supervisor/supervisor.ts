@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
+import { redisEndpoint } from '../config/redis-url.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { plumbingCpus } from '../placement/affinity.js';
 import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
-import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import type { RequestContext } from './control-server.js';
 import type { HomePaths } from './home.js';
@@ -138,7 +138,7 @@ export class Supervisor {
       this.retire(job);
       // Leave nothing of a failed attempt: a Redis it started goes too, unless another job uses it.
       if (redis?.startedNow === true && !this.jobs.some((j) => j.record.redisUrl === config.redisUrl)) {
-        await this.redis.stop(parseRedisUrl(config.redisUrl).port);
+        await this.redis.stop(redisEndpoint(config.redisUrl).port);
       }
       throw error;
     }

@@ -224,7 +224,7 @@ describe('resolveConfig: all problems at once', () => {
       '  - unknown key "modelPth" (did you mean "modelPath"?)',
       expect.stringMatching(/^ {2}- modelPath: required: /),
       '  - jobName: expected 1 to 64 characters from A-Z a-z 0-9 _ . -, got "a b"',
-      '  - redisUrl: expected host:port or redis://[:password@]host:port (rediss:// for TLS), got "ftp://x"',
+      '  - redisUrl: expected host:port or redis://[:password@]host:port (rediss:// for TLS), or redis-sentinel://[:password@]host:port,host:port/<masterName>, got "ftp://x"',
       '  - http.port: expected an integer from 0 to 65535, got -1',
       '  - maxBatchSize: expected an integer from 1 to 4096, got 0',
     ]);
