@@ -34,6 +34,11 @@ export const ERRORS = {
   CS_ERR_PORT_IN_USE: { exitCode: 1, httpStatus: 500, summary: 'port already in use' },
   CS_ERR_JOB_RUNNING: { exitCode: 1, httpStatus: 409, summary: 'job is already running' },
   CS_ERR_JOB_NOT_FOUND: { exitCode: 1, httpStatus: 404, summary: 'no such job' },
+  CS_ERR_JOB_STILL_RUNNING: {
+    exitCode: 1,
+    httpStatus: 504,
+    summary: 'workers of the job still run on other hosts',
+  },
   CS_ERR_JOB_FAILED: { exitCode: 1, httpStatus: 500, summary: 'job failed' },
   CS_ERR_START_TIMEOUT: { exitCode: 1, httpStatus: 504, summary: 'job did not become ready in time' },
   CS_ERR_SUPERVISOR_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'supervisor is not reachable' },

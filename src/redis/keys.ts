@@ -27,6 +27,8 @@ export const keys = {
   stats: (job: string): string => `cs:${job}:stats`,
   /** Set of every job name that has published metadata (for `list` across hosts). */
   jobs: (): string => 'cs:jobs',
+  /** Channel every supervisor listens on for `stop|cancel --all-hosts` (JSON messages). */
+  hostControl: (): string => 'cs:host-control',
   /** Channel prefix for reply channels chosen by our clients. */
   replyChannel: (clientId: string): string => `cs:reply:${clientId}`,
 } as const;

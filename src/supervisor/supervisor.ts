@@ -13,10 +13,16 @@ import type { HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
-import type { ControlRequest, ShutdownResult } from './protocol.js';
+import { HostControl, type HostCommand } from './host-control.js';
+import type { AllHostsResult, ControlRequest, ShutdownResult } from './protocol.js';
 import { RedisManager, type RedisInUse } from './redis-manager.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
+
+/** How long `cancel --all-hosts` waits for the other hosts' workers to go. */
+const CANCEL_WAIT_MS = 10_000;
+/** Beyond the drain timeout: the other hosts' stop, plus heartbeats that expire (3 s). */
+const HEARTBEAT_GRACE_MS = 10_000;
 
 /** Finished jobs kept for `list --all`. */
 const HISTORY_LIMIT = 50;
@@ -40,10 +46,12 @@ export class Supervisor {
   private readonly redis: RedisManager;
   private readonly connections = new Map<string, Redis>();
   private closing = false;
+  private readonly control: HostControl;
   /** Where this home's dashboard is served, when it is; `start` tells it. */
   dashboardUrl: string | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
+    this.control = new HostControl(options.logger, (command) => this.obey(command));
     this.redis = new RedisManager(
       options.paths.logsDir,
       options.logger,
@@ -80,8 +88,12 @@ export class Supervisor {
       case 'list':
         return { jobs: await this.list(request.all) };
       case 'stop':
+        if (request.allHosts === true)
+          return this.endOnAllHosts('stop', request.target, request.drainTimeoutMs, context);
         return { job: await this.stopJob(request.target, request.drainTimeoutMs, context) };
       case 'cancel':
+        if (request.allHosts === true)
+          return this.endOnAllHosts('cancel', request.target, CANCEL_WAIT_MS, context);
         return { job: await this.cancelJob(request.target) };
       case 'shutdown':
         return this.shutdown();
@@ -129,6 +141,7 @@ export class Supervisor {
       );
       // --timeout covers the whole start, Redis included.
       await job.start(context, Math.max(1, timeoutMs - (Date.now() - job.record.startedAt)));
+      this.control.watch(config.redisUrl, config.redisSecureTrustStorePath);
     } catch (error) {
       if (job.state === 'starting') {
         job.record.state = 'failed';
@@ -198,6 +211,7 @@ export class Supervisor {
       if (result.status === 'rejected')
         this.options.logger.error({ err: result.reason }, 'cannot cancel a job');
     }
+    await this.control.stop();
     for (const connection of this.connections.values()) connection.disconnect();
     this.connections.clear();
     let redis: string[] = [];
@@ -207,6 +221,55 @@ export class Supervisor {
       this.options.logger.error({ err: error }, 'cannot stop the managed Redis');
     }
     return { jobs: names, redis };
+  }
+
+  /**
+   * `stop|cancel --all-hosts`: tells every other supervisor of the job's Redis, ends the job
+   * here (when it runs here), then waits for the job's heartbeats to end everywhere.
+   */
+  private async endOnAllHosts(
+    action: HostCommand['action'],
+    target: string,
+    drainTimeoutMs: number,
+    context: RequestContext,
+  ): Promise<AllHostsResult> {
+    const local = this.jobs.find(
+      (job) => isActive(job.state) && (job.record.id === target || job.record.name === target),
+    );
+    // A job that ran here before can still be ended on the other hosts; find() throws
+    // CS_ERR_JOB_NOT_FOUND, listing what runs here, for a job this host never ran.
+    const known =
+      local?.record ??
+      [...this.history].reverse().find((r) => r.id === target || r.name === target) ??
+      this.find(target).record;
+    const redis = await this.connection(known.redisUrl, local?.redisCaFile);
+    const otherHosts = await this.control.publish(redis, known.redisUrl, {
+      action,
+      job: known.name,
+      drainTimeoutMs,
+    });
+    context.progress('stopping', `asked ${otherHosts} other host(s) to ${action} ${known.name}`);
+    let job: ListedJob;
+    if (local === undefined) job = await this.view(known, undefined);
+    else if (action === 'stop') job = await this.stopJob(local.record.id, drainTimeoutMs, context);
+    else job = await this.cancelJob(local.record.id);
+    const stillRunningOn = await this.control.waitStopped(
+      redis,
+      known.name,
+      drainTimeoutMs + HEARTBEAT_GRACE_MS,
+      context.signal,
+    );
+    return { job, otherHosts, stillRunningOn };
+  }
+
+  /** A command another host's supervisor published: end the job here if it runs here. */
+  private async obey(command: HostCommand): Promise<void> {
+    const local = this.jobs.find((job) => isActive(job.state) && job.record.name === command.job);
+    if (local === undefined) return;
+    if (command.action === 'stop') {
+      const quiet: RequestContext = { progress: () => undefined, signal: new AbortController().signal };
+      await this.stopJob(local.record.id, command.drainTimeoutMs, quiet);
+    } else await this.cancelJob(local.record.id);
   }
 
   private find(target: string): Job {

@@ -43,38 +43,54 @@ async function listed(cli: CliHarness, host: string): Promise<Listed['jobs']> {
   return (JSON.parse(result.stdout) as Listed).jobs;
 }
 
+interface TwoHosts {
+  readonly a: CliHarness;
+  readonly b: CliHarness;
+  readonly redisUrl: string;
+  readonly pathB: string;
+}
+
+/** The job `shared` on both hosts, the Redis on ha's address with a password. */
+async function startOnBoth(): Promise<TwoHosts> {
+  const a = await hostCli('ha');
+  const b = await hostCli('hb');
+  const port = await freePort();
+  const redisUrl = `redis://:hostpass@${network.host('ha').address}:${port}`;
+  const model = await writeModel(join(a.root, 'models'), 'mlp');
+  const config = { jobName: 'shared', modelParallelism: 1, redisUrl, redisMaxmemory: '64mb' };
+  const pathA = await a.project('p', config, model);
+  const pathB = await b.project('p', config, model);
+  const startA = await a.run(['start', '-c', pathA, '--timeout', '120'], {
+    env: { CLUSTER_SERVING_HOSTNAME: 'ha' },
+  });
+  expect(startA.code, startA.stderr).toBe(0);
+  expect(startA.stdout).toContain('started by cluster-serving');
+  const startB = await b.run(['start', '-c', pathB, '--timeout', '120'], {
+    env: { CLUSTER_SERVING_HOSTNAME: 'hb' },
+  });
+  expect(startB.code, startB.stderr).toBe(0);
+  expect(startB.stdout).not.toContain('started by cluster-serving');
+  return { a, b, redisUrl, pathB };
+}
+
+async function hostsListed(cli: CliHarness, host: string, count: number): Promise<Listed['jobs']> {
+  return waitFor(
+    async () => {
+      const seen = await listed(cli, host);
+      return seen[0]?.workers.hosts.length === count ? seen : undefined;
+    },
+    { what: `list on ${host} to show ${count} host(s)` },
+  );
+}
+
 describe('one job served from several hosts', { timeout: 240_000 }, () => {
   it('a second host joins the job through the first host Redis, and list shows workers per host', async () => {
-    const a = await hostCli('ha');
-    const b = await hostCli('hb');
-    const port = await freePort();
-    const redisUrl = `redis://:hostpass@${network.host('ha').address}:${port}`;
-    const model = await writeModel(join(a.root, 'models'), 'mlp');
-    const config = { jobName: 'shared', modelParallelism: 1, redisUrl, redisMaxmemory: '64mb' };
-    const pathA = await a.project('p', config, model);
-    const pathB = await b.project('p', config, model);
-    const startA = await a.run(['start', '-c', pathA, '--timeout', '120'], {
-      env: { CLUSTER_SERVING_HOSTNAME: 'ha' },
-    });
-    expect(startA.code, startA.stderr).toBe(0);
-    expect(startA.stdout).toContain('started by cluster-serving');
-    const startB = await b.run(['start', '-c', pathB, '--timeout', '120'], {
-      env: { CLUSTER_SERVING_HOSTNAME: 'hb' },
-    });
-    expect(startB.code, startB.stderr).toBe(0);
-    expect(startB.stdout).not.toContain('started by cluster-serving');
-
+    const { a, b, redisUrl } = await startOnBoth();
     for (const [cli, host] of [
       [a, 'ha'],
       [b, 'hb'],
     ] as const) {
-      const jobs = await waitFor(
-        async () => {
-          const seen = await listed(cli, host);
-          return seen[0]?.workers.hosts.length === 2 ? seen : undefined;
-        },
-        { what: `list on ${host} to show both hosts` },
-      );
+      const jobs = await hostsListed(cli, host, 2);
       expect(jobs[0]?.workers.hosts).toEqual([
         { host: 'ha', workers: 1 },
         { host: 'hb', workers: 1 },
@@ -106,5 +122,31 @@ describe('one job served from several hosts', { timeout: 240_000 }, () => {
     expect(result.stderr).toContain(`redis://:<password>@${network.host('ha').address}:${port}`);
     const jobs = await listed(a, 'ha');
     expect(jobs).toEqual([]);
+  });
+
+  it('stop without --all-hosts ends only this host; cancel --all-hosts ends the job on every host', async () => {
+    const { a, b, pathB } = await startOnBoth();
+    await hostsListed(a, 'ha', 2);
+
+    const stopB = await b.run(['stop', 'shared'], { env: { CLUSTER_SERVING_HOSTNAME: 'hb' } });
+    expect(stopB.code, stopB.stderr).toBe(0);
+    const afterStop = await hostsListed(a, 'ha', 1);
+    expect(afterStop[0]?.workers.hosts).toEqual([{ host: 'ha', workers: 1 }]);
+
+    const again = await b.run(['start', '-c', pathB, '--timeout', '120'], {
+      env: { CLUSTER_SERVING_HOSTNAME: 'hb' },
+    });
+    expect(again.code, again.stderr).toBe(0);
+    await hostsListed(a, 'ha', 2);
+
+    const cancel = await a.run(['cancel', 'shared', '--all-hosts', '--json']);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(JSON.parse(cancel.stdout)).toMatchObject({ otherHosts: 1, stillRunningOn: [] });
+    for (const [cli, host] of [
+      [a, 'ha'],
+      [b, 'hb'],
+    ] as const) {
+      expect(await listed(cli, host)).toEqual([]);
+    }
   });
 });
