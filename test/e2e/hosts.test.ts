@@ -2,18 +2,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InputQueue } from '../../src/client/input-queue.js';
 import { writeModel } from '../fixtures/onnx-models.js';
-import { CliHarness } from '../helpers/cli.js';
 import { TestNetwork } from '../helpers/netns.js';
 import { freePort } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/wait-for.js';
 import { expectMlpAnswer } from './e2e-support.js';
+import { hostsListed, listed, TwoHostJob } from './hosts-support.js';
 
-/** Two test hosts: `ha` runs the managed Redis, `hb` only workers that join it. */
 let network: TestNetwork;
-const harnesses: CliHarness[] = [];
+let hosts: TwoHostJob;
 
 beforeAll(() => {
   network = TestNetwork.create(['ha', 'hb']);
+  hosts = new TwoHostJob(network);
 });
 
 afterAll(() => {
@@ -21,71 +20,12 @@ afterAll(() => {
 });
 
 afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((cli) => cli.cleanup()));
+  await hosts.cleanup();
 });
-
-async function hostCli(host: string): Promise<CliHarness> {
-  const cli = await CliHarness.create({ wrap: network.wrap(host) });
-  harnesses.push(cli);
-  return cli;
-}
-
-interface Listed {
-  jobs: {
-    name: string;
-    workers: { ready: number; remote: number; hosts: { host: string; workers: number }[] };
-  }[];
-}
-
-async function listed(cli: CliHarness, host: string): Promise<Listed['jobs']> {
-  const result = await cli.run(['list', '--json'], { env: { CLUSTER_SERVING_HOSTNAME: host } });
-  expect(result.code).toBe(0);
-  return (JSON.parse(result.stdout) as Listed).jobs;
-}
-
-interface TwoHosts {
-  readonly a: CliHarness;
-  readonly b: CliHarness;
-  readonly redisUrl: string;
-  readonly pathB: string;
-}
-
-/** The job `shared` on both hosts, the Redis on ha's address with a password. */
-async function startOnBoth(): Promise<TwoHosts> {
-  const a = await hostCli('ha');
-  const b = await hostCli('hb');
-  const port = await freePort();
-  const redisUrl = `redis://:hostpass@${network.host('ha').address}:${port}`;
-  const model = await writeModel(join(a.root, 'models'), 'mlp');
-  const config = { jobName: 'shared', modelParallelism: 1, redisUrl, redisMaxmemory: '64mb' };
-  const pathA = await a.project('p', config, model);
-  const pathB = await b.project('p', config, model);
-  const startA = await a.run(['start', '-c', pathA, '--timeout', '120'], {
-    env: { CLUSTER_SERVING_HOSTNAME: 'ha' },
-  });
-  expect(startA.code, startA.stderr).toBe(0);
-  expect(startA.stdout).toContain('started by cluster-serving');
-  const startB = await b.run(['start', '-c', pathB, '--timeout', '120'], {
-    env: { CLUSTER_SERVING_HOSTNAME: 'hb' },
-  });
-  expect(startB.code, startB.stderr).toBe(0);
-  expect(startB.stdout).not.toContain('started by cluster-serving');
-  return { a, b, redisUrl, pathB };
-}
-
-async function hostsListed(cli: CliHarness, host: string, count: number): Promise<Listed['jobs']> {
-  return waitFor(
-    async () => {
-      const seen = await listed(cli, host);
-      return seen[0]?.workers.hosts.length === count ? seen : undefined;
-    },
-    { what: `list on ${host} to show ${count} host(s)` },
-  );
-}
 
 describe('one job served from several hosts', { timeout: 240_000 }, () => {
   it('a second host joins the job through the first host Redis, and list shows workers per host', async () => {
-    const { a, b, redisUrl } = await startOnBoth();
+    const { a, b, redisUrl } = await hosts.start();
     for (const [cli, host] of [
       [a, 'ha'],
       [b, 'hb'],
@@ -108,7 +48,7 @@ describe('one job served from several hosts', { timeout: 240_000 }, () => {
   });
 
   it('refuses to start a Redis other hosts reach when redisUrl has no password', async () => {
-    const a = await hostCli('ha');
+    const a = await hosts.hostCli('ha');
     const port = await freePort();
     const model = await writeModel(join(a.root, 'models'), 'mlp');
     const path = await a.project(
@@ -125,7 +65,7 @@ describe('one job served from several hosts', { timeout: 240_000 }, () => {
   });
 
   it('stop without --all-hosts ends only this host; cancel --all-hosts ends the job on every host', async () => {
-    const { a, b, pathB } = await startOnBoth();
+    const { a, b, pathB } = await hosts.start();
     await hostsListed(a, 'ha', 2);
 
     const stopB = await b.run(['stop', 'shared'], { env: { CLUSTER_SERVING_HOSTNAME: 'hb' } });

@@ -38,7 +38,7 @@ export class TestNetwork {
   static create(names: readonly string[]): TestNetwork {
     sweepStaleNetworks();
     const tag = `${PREFIX}${process.pid}`;
-    const subnet = `10.213.${(process.pid % 250) + 1}`;
+    const subnet = freeSubnet();
     const network = new TestNetwork(tag, `${tag}br`, `${subnet}.1`);
     try {
       ip('link', 'add', network.bridge, 'type', 'bridge');
@@ -99,6 +99,16 @@ export class TestNetwork {
     }
     tryIp('link', 'del', this.bridge);
   }
+}
+
+/** A 10.213.<n> /24 no interface uses yet (test files run side by side, each with its own). */
+function freeSubnet(): string {
+  const used = ip('-o', 'addr', 'show');
+  for (let i = 0; i < 254; i += 1) {
+    const candidate = `10.213.${((process.pid + i) % 254) + 1}`;
+    if (!used.includes(` ${candidate}.`)) return candidate;
+  }
+  throw new Error('no free 10.213.x.0/24 test subnet');
 }
 
 function tryIp(...args: string[]): void {
