@@ -4,6 +4,7 @@ import { InputQueue } from '../../src/client/input-queue.js';
 import { CONSUMER_GROUP, keys } from '../../src/redis/keys.js';
 import { AnswerCounter } from '../helpers/answer-counter.js';
 import { isRunning } from '../helpers/cli.js';
+import { printFigure } from '../helpers/figures.js';
 import { TestNetwork } from '../helpers/netns.js';
 import { SteadyLoad } from '../helpers/steady-load.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -97,8 +98,8 @@ describe('losing a host', { timeout: 300_000 }, () => {
     });
     const claimMs = Date.now() - killedAt;
     const requests = await expectEveryRequestAnsweredOnce(setup, Date.now());
-    console.log(
-      `[figures] host lost (SIGKILL): hb held ${held} entries; ha claimed them ${claimMs} ms after the kill; ${requests} requests, each answered once`,
+    printFigure(
+      `host lost (SIGKILL): hb held ${held} entries; ha claimed them ${claimMs} ms after the kill; ${requests} requests, each answered once`,
     );
     expect(held).toBeGreaterThan(0);
   });
@@ -131,8 +132,8 @@ describe('losing a host', { timeout: 300_000 }, () => {
     );
     const rejoinMs = Date.now() - upAt;
     const requests = await expectEveryRequestAnsweredOnce(setup, Date.now());
-    console.log(
-      `[figures] host cut off 10 s: ha claimed hb's entries ${claimMs} ms after the cut; hb's workers beat again ${rejoinMs} ms after the link came back; ${requests} requests, each answered once`,
+    printFigure(
+      `host cut off 10 s: ha claimed hb's entries ${claimMs} ms after the cut; hb's workers beat again ${rejoinMs} ms after the link came back; ${requests} requests, each answered once`,
     );
   });
 });
