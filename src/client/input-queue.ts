@@ -27,6 +27,8 @@ export interface InputQueueOptions extends RedisLocation {
   /** Default predict() timeout, ms. */
   readonly timeoutMs?: number;
   readonly redisTimeoutMs?: number;
+  /** Confirm an entry only once this many Redis replicas hold it (config key redisMinReplicas). */
+  readonly minReplicas?: number;
   readonly logger?: Logger;
 }
 
@@ -70,6 +72,7 @@ export class InputQueue {
       countWindow: 256,
       ...(options.maxQueueLength === undefined ? {} : { maxQueueLength: options.maxQueueLength }),
       ...(options.redisTimeoutMs === undefined ? {} : { redisTimeoutMs: options.redisTimeoutMs }),
+      ...(options.minReplicas === undefined ? {} : { minReplicas: options.minReplicas }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }

@@ -25,6 +25,11 @@ export interface ProducerOptions {
   /** Refuse new entries once the stream holds this many (0 = no bound). */
   readonly maxQueueLength?: number;
   readonly redisTimeoutMs?: number;
+  /**
+   * Confirm an entry only once this many replicas hold it (Redis WAIT, bounded by the Redis
+   * timeout); fewer is CS_ERR_REDIS_REPLICAS for entries not answered yet. 0: do not wait.
+   */
+  readonly minReplicas?: number;
   readonly caFile?: string | undefined;
   readonly logger?: Logger;
 }
@@ -87,8 +92,13 @@ export class Producer {
   private maxQueueLength: number;
   private readonly boundGiven: boolean;
   private readonly logger: Logger;
+  private readonly minReplicas: number;
+  private readonly waitTimeoutMs: number;
 
   constructor(private readonly options: ProducerOptions) {
+    this.minReplicas = Math.max(0, options.minReplicas ?? 0);
+    // WAIT ends a little before the command timeout, so its count, not a timeout, is what comes back.
+    this.waitTimeoutMs = Math.max(1, Math.floor((options.redisTimeoutMs ?? 5000) * 0.8));
     this.countWindow = Math.max(1, options.countWindow ?? 56);
     this.timeWindow = Math.max(0, options.timeWindow ?? 0);
     this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
@@ -200,6 +210,17 @@ export class Producer {
       ...entryFields(uri, entry),
     );
     if (id === null) throw this.queueFull();
+    if (this.minReplicas > 0) {
+      let reply: [Error | null, unknown];
+      try {
+        reply = [null, await this.redis.call('WAIT', String(this.minReplicas), String(this.waitTimeoutMs))];
+      } catch (error) {
+        reply = [error instanceof Error ? error : new Error(String(error)), null];
+      }
+      const shortfall = replicaShortfall(reply, this.minReplicas);
+      if (shortfall !== undefined)
+        throw new CsError('CS_ERR_REDIS_REPLICAS', `entry ${String(id)}: ${shortfall}`);
+    }
     return String(id);
   }
 
@@ -237,6 +258,9 @@ export class Producer {
     for (const item of batch) {
       (pipeline as unknown as BoundedXaddPipeline).csBoundedXadd(stream, max, ...item.fields);
     }
+    const replicas = this.minReplicas;
+    // WAIT right after the XADDs on the same connection covers exactly these writes.
+    if (replicas > 0) pipeline.call('WAIT', String(replicas), String(this.waitTimeoutMs));
     const finished = this.finished;
     this.finished = [];
     if (finished.length > 0) pipeline.unlink(...finished);
@@ -263,6 +287,16 @@ export class Producer {
         this.settleError(item.waiting, full.code, full.message);
       }
     });
+    if (replicas > 0) {
+      const shortfall = replicaShortfall(results?.[batch.length], replicas);
+      if (shortfall !== undefined) {
+        batch.forEach((item, i) => {
+          const result = results?.[i];
+          if (result !== undefined && result[0] === null && result[1] !== null)
+            this.settleError(item.waiting, 'CS_ERR_REDIS_REPLICAS', shortfall);
+        });
+      }
+    }
   }
 
   private queueFull(): CsError {
@@ -408,4 +442,15 @@ function entryFields(uri: string, entry: RawEntry): (string | Buffer)[] {
   if (entry.serde !== undefined) fields.push('serde', entry.serde);
   fields.push('data', entry.data);
   return fields;
+}
+
+/** Why a WAIT reply does not confirm `wanted` replicas, or undefined when it does. */
+function replicaShortfall(reply: [Error | null, unknown] | undefined, wanted: number): string | undefined {
+  if (reply === undefined)
+    return `no answer to WAIT for ${wanted} replica(s); the entry was written, its outcome is unknown`;
+  if (reply[0] !== null)
+    return `WAIT for ${wanted} replica(s) failed (${reasonOf(reply[0])}); the entry was written, its outcome is unknown`;
+  const held = Number(reply[1]);
+  if (held >= wanted) return undefined;
+  return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written and may still be answered, or lost if the master fails`;
 }

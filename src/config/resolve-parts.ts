@@ -73,6 +73,7 @@ type RedisSettings = Pick<
   | 'redisMaxmemory'
   | 'redisPersistence'
   | 'redisTimeout'
+  | 'redisMinReplicas'
   | 'redisSecureEnabled'
   | 'redisSecureTrustStorePath'
   | 'redisSecureTrustStorePassword'
@@ -135,6 +136,8 @@ export function resolveRedis(
     redisPersistence:
       readEntry(found, 'redisPersistence', P.redisPersistence, problems) ?? DEFAULTS.redisPersistence,
     redisTimeout: readEntry(found, 'redisTimeout', P.redisTimeout, problems) ?? DEFAULTS.redisTimeout,
+    redisMinReplicas:
+      readEntry(found, 'redisMinReplicas', P.redisMinReplicas, problems) ?? DEFAULTS.redisMinReplicas,
     redisSecureEnabled: secure,
     redisSecureTrustStorePath: trustStore,
     redisSecureTrustStorePassword: password ?? DEFAULTS.redisSecureTrustStorePassword,

@@ -58,7 +58,7 @@ class ProducerKeeper {
   }
 
   private async attempt(): Promise<boolean> {
-    const { http, redisUrl, maxQueueLength, redisTimeoutMs, caFile } = this.settings;
+    const { http, redisUrl, maxQueueLength, redisTimeoutMs, minReplicas, caFile } = this.settings;
     const producer = new Producer({
       redisUrl,
       job: http.redisInputQueue,
@@ -66,6 +66,7 @@ class ProducerKeeper {
       timeWindow: http.timeWindow,
       ...(maxQueueLength === undefined ? {} : { maxQueueLength }),
       ...(redisTimeoutMs === undefined ? {} : { redisTimeoutMs }),
+      ...(minReplicas === undefined ? {} : { minReplicas }),
       caFile,
       logger: this.logger,
     });

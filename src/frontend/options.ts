@@ -18,6 +18,8 @@ export interface FrontendSettings {
   readonly redisUrl: string;
   readonly maxQueueLength: number | undefined;
   readonly redisTimeoutMs: number | undefined;
+  /** config key redisMinReplicas */
+  readonly minReplicas: number | undefined;
   readonly caFile: string | undefined;
   /** The job's worker counts and cpuAffinity, when the options come from its config.yaml. */
   readonly placement: PlacementSettings | undefined;
@@ -72,6 +74,7 @@ function settings(
     redisUrl: http.redisUrl ?? `redis://${http.redisHost}:${http.redisPort}`,
     maxQueueLength: config?.maxQueueLength,
     redisTimeoutMs: config?.redisTimeout,
+    minReplicas: config?.redisMinReplicas,
     caFile: config?.redisSecureEnabled === true ? config.redisSecureTrustStorePath : undefined,
     placement: config,
     warnings,

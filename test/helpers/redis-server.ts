@@ -36,7 +36,9 @@ export interface TestRedis {
  * A real redis-server on a free loopback port (or the one given, so a test can stop it and
  * start it again at the same address), nothing on disk.
  */
-export async function startRedis(options: { port?: number } = {}): Promise<TestRedis> {
+export async function startRedis(
+  options: { port?: number; extraArgs?: readonly string[] } = {},
+): Promise<TestRedis> {
   const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
@@ -51,6 +53,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<TestR
       'no',
       '--loglevel',
       'warning',
+      ...(options.extraArgs ?? []),
     ],
     { stdio: 'ignore' },
   );
