@@ -98,7 +98,8 @@ export class Producer {
   constructor(private readonly options: ProducerOptions) {
     this.minReplicas = Math.max(0, options.minReplicas ?? 0);
     // WAIT ends a little before the command timeout, so its count, not a timeout, is what comes back.
-    this.waitTimeoutMs = Math.max(1, Math.floor((options.redisTimeoutMs ?? 5000) * 0.8));
+    const timeoutMs = options.redisTimeoutMs ?? 5000;
+    this.waitTimeoutMs = Math.max(1, timeoutMs - Math.max(200, Math.floor(timeoutMs * 0.2)));
     this.countWindow = Math.max(1, options.countWindow ?? 56);
     this.timeWindow = Math.max(0, options.timeWindow ?? 0);
     this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
@@ -452,5 +453,5 @@ function replicaShortfall(reply: [Error | null, unknown] | undefined, wanted: nu
     return `WAIT for ${wanted} replica(s) failed (${reasonOf(reply[0])}); the entry was written, its outcome is unknown`;
   const held = Number(reply[1]);
   if (held >= wanted) return undefined;
-  return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written and may still be answered, or lost if the master fails`;
+  return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written, its outcome is unknown (answered later, or lost if the master fails)`;
 }
