@@ -6,7 +6,7 @@ import type { Tensor } from '../protocol/tensor.js';
 import { liveWorkers, readModelMetadata } from '../redis/job-state.js';
 import { JOB_NAME_PATTERN } from '../redis/keys.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';
-import { Producer, type RawEntry } from './producer.js';
+import { codedRedisError, Producer, type RawEntry } from './producer.js';
 import { byName, toNamedTensors, type Inputs } from './tensor-input.js';
 
 export interface InputQueueOptions extends RedisLocation {
@@ -107,7 +107,10 @@ export class InputQueue {
     await this.connect();
     const entry = this.encode(inputs);
     if (this.options.maxQueueLength === undefined) {
-      this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
+      const model = await readModelMetadata(this.producer.redis, this.name).catch((error: unknown) => {
+        throw codedRedisError(error);
+      });
+      this.producer.adoptJobBound(model);
     }
     return this.producer.enqueueRaw(uri, entry);
   }

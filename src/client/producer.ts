@@ -205,11 +205,16 @@ export class Producer {
    * hash), under the same queue bound. Returns the stream id.
    */
   async enqueueRaw(uri: string, entry: RawEntry): Promise<string> {
-    const id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
-      keys.stream(this.options.job),
-      String(this.maxQueueLength),
-      ...entryFields(uri, entry),
-    );
+    let id: unknown;
+    try {
+      id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
+        keys.stream(this.options.job),
+        String(this.maxQueueLength),
+        ...entryFields(uri, entry),
+      );
+    } catch (error) {
+      throw codedRedisError(error);
+    }
     if (id === null) throw this.queueFull();
     if (this.minReplicas > 0) {
       let reply: [Error | null, unknown];
@@ -454,4 +459,12 @@ function replicaShortfall(reply: [Error | null, unknown] | undefined, wanted: nu
   const held = Number(reply[1]);
   if (held >= wanted) return undefined;
   return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written, its outcome is unknown (answered later, or lost if the master fails)`;
+}
+
+/** ioredis's own errors (a closed connection, a failover under way) reach callers coded. */
+export function codedRedisError(error: unknown): CsError {
+  if (error instanceof CsError) return error;
+  return isConnectionError(error)
+    ? new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis is not reachable: ${reasonOf(error)}`, { cause: error })
+    : new CsError('CS_ERR_INTERNAL', reasonOf(error), { cause: error });
 }
