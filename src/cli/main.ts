@@ -79,12 +79,14 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .argument('<job>', 'job name or id')
     .option('--drain-timeout <seconds>', 'stop waiting for queued entries after this long', '30')
     .option('--json', 'print the stopped job as JSON', false)
-    .action(async (job: string, options: { drainTimeout: string; json: boolean }) => {
+    .option('--all-hosts', 'stop the job on every host that runs it through the same Redis', false)
+    .action(async (job: string, options: { drainTimeout: string; json: boolean; allHosts: boolean }) => {
       const { runStop } = await import('./commands/stop.js');
       process.exitCode = await runStop({
         target: job,
         drainTimeoutMs: secondsOption('--drain-timeout', options.drainTimeout) * 1000,
         json: options.json,
+        allHosts: options.allHosts,
       });
     });
 
@@ -93,9 +95,10 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .description("stop a job's processes now; unprocessed entries stay in the stream")
     .argument('<job>', 'job name or id')
     .option('--json', 'print the cancelled job as JSON', false)
-    .action(async (job: string, options: { json: boolean }) => {
+    .option('--all-hosts', 'cancel the job on every host that runs it through the same Redis', false)
+    .action(async (job: string, options: { json: boolean; allHosts: boolean }) => {
       const { runCancel } = await import('./commands/cancel.js');
-      process.exitCode = await runCancel({ target: job, json: options.json });
+      process.exitCode = await runCancel({ target: job, json: options.json, allHosts: options.allHosts });
     });
 
   program

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import type { ListedJob } from '../supervisor/job-record.js';
-import { formatFigure as figure, formatUptime, workersCell } from '../supervisor/job-format.js';
+import { formatFigure as figure, formatUptime, hostsCell, workersCell } from '../supervisor/job-format.js';
 
 export { formatUptime, workersCell };
 
@@ -23,6 +23,7 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
     'NAME',
     'STATE',
     'WORKERS',
+    'HOSTS',
     'RESTARTS',
     'PROCESSED',
     'QUEUED',
@@ -37,6 +38,7 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
     job.name,
     job.state,
     workersCell(job),
+    hostsCell(job) || '-',
     String(job.restarts),
     figure(job.processed),
     figure(job.queued),

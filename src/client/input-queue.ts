@@ -35,6 +35,8 @@ export interface InputQueueOptions extends RedisLocation {
   /** Default predict() timeout, ms. */
   readonly timeoutMs?: number;
   readonly redisTimeoutMs?: number;
+  /** Confirm an entry only once this many Redis replicas hold it (config key redisMinReplicas). */
+  readonly minReplicas?: number;
   readonly logger?: Logger;
 }
 
@@ -80,6 +82,7 @@ export class InputQueue {
       ...(options.maxRecordBatch === undefined ? {} : { maxRecordBatch: options.maxRecordBatch }),
       ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
       ...(options.redisTimeoutMs === undefined ? {} : { redisTimeoutMs: options.redisTimeoutMs }),
+      ...(options.minReplicas === undefined ? {} : { minReplicas: options.minReplicas }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }

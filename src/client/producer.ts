@@ -31,6 +31,11 @@ export interface ProducerOptions {
   /** Most bytes of one record's tensors; by default the job's, as its workers publish it. */
   readonly maxRecordBytes?: number;
   readonly redisTimeoutMs?: number;
+  /**
+   * Confirm an entry only once this many replicas hold it (Redis WAIT, bounded by the Redis
+   * timeout); fewer is CS_ERR_REDIS_REPLICAS for entries not answered yet. 0: do not wait.
+   */
+  readonly minReplicas?: number;
   readonly caFile?: string | undefined;
   readonly logger?: Logger;
 }
@@ -108,8 +113,14 @@ export class Producer {
   private readonly boundGiven: boolean;
   private recordBounds: RecordBounds;
   private readonly logger: Logger;
+  private readonly minReplicas: number;
+  private readonly waitTimeoutMs: number;
 
   constructor(private readonly options: ProducerOptions) {
+    this.minReplicas = Math.max(0, options.minReplicas ?? 0);
+    // WAIT ends a little before the command timeout, so its count, not a timeout, is what comes back.
+    const timeoutMs = options.redisTimeoutMs ?? 5000;
+    this.waitTimeoutMs = Math.max(1, timeoutMs - Math.max(200, Math.floor(timeoutMs * 0.2)));
     this.countWindow = Math.max(1, options.countWindow ?? 56);
     this.timeWindow = Math.max(0, options.timeWindow ?? 0);
     this.maxQueueLength = Math.max(0, options.maxQueueLength ?? 0);
@@ -268,6 +279,17 @@ export class Producer {
       throw writeFailure(error, true);
     }
     if (id === null) throw this.queueFull();
+    if (this.minReplicas > 0) {
+      let reply: [Error | null, unknown];
+      try {
+        reply = [null, await this.redis.call('WAIT', String(this.minReplicas), String(this.waitTimeoutMs))];
+      } catch (error) {
+        reply = [error instanceof Error ? error : new Error(String(error)), null];
+      }
+      const shortfall = replicaShortfall(reply, this.minReplicas);
+      if (shortfall !== undefined)
+        throw new CsError('CS_ERR_REDIS_REPLICAS', `entry ${String(id)}: ${shortfall}`);
+    }
     return String(id);
   }
 
@@ -316,6 +338,9 @@ export class Producer {
     for (const item of batch) {
       (pipeline as unknown as BoundedXaddPipeline).csBoundedXadd(stream, max, ...item.fields);
     }
+    const replicas = this.minReplicas;
+    // WAIT right after the XADDs on the same connection covers exactly these writes.
+    if (replicas > 0) pipeline.call('WAIT', String(replicas), String(this.waitTimeoutMs));
     const finished = this.finished;
     this.finished = [];
     if (finished.length > 0) pipeline.unlink(...finished);
@@ -346,6 +371,16 @@ export class Producer {
         }
       }
     });
+    if (replicas > 0) {
+      const shortfall = replicaShortfall(results?.[batch.length], replicas);
+      if (shortfall !== undefined) {
+        batch.forEach((item, i) => {
+          const result = results?.[i];
+          if (result !== undefined && result[0] === null && result[1] !== null)
+            this.settleError(item.waiting, 'CS_ERR_REDIS_REPLICAS', shortfall);
+        });
+      }
+    }
   }
 
   private queueFull(): CsError {
@@ -526,4 +561,23 @@ function entryFields(uri: string, entry: RawEntry): (string | Buffer)[] {
   if (entry.serde !== undefined) fields.push('serde', entry.serde);
   fields.push('data', entry.data);
   return fields;
+}
+
+/** Why a WAIT reply does not confirm `wanted` replicas, or undefined when it does. */
+function replicaShortfall(reply: [Error | null, unknown] | undefined, wanted: number): string | undefined {
+  if (reply === undefined)
+    return `no answer to WAIT for ${wanted} replica(s); the entry was written, its outcome is unknown`;
+  if (reply[0] !== null)
+    return `WAIT for ${wanted} replica(s) failed (${reasonOf(reply[0])}); the entry was written, its outcome is unknown`;
+  const held = Number(reply[1]);
+  if (held >= wanted) return undefined;
+  return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written, its outcome is unknown (answered later, or lost if the master fails)`;
+}
+
+/** ioredis's own errors (a closed connection, a failover under way) reach callers coded. */
+export function codedRedisError(error: unknown): CsError {
+  if (error instanceof CsError) return error;
+  return isConnectionError(error)
+    ? new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis is not reachable: ${reasonOf(error)}`, { cause: error })
+    : new CsError('CS_ERR_INTERNAL', reasonOf(error), { cause: error });
 }

@@ -29,6 +29,7 @@ export interface ConfigDefaults extends ImageDefaults {
   readonly redisPersistence: boolean;
   /** ms */
   readonly redisTimeout: number;
+  readonly redisMinReplicas: number;
   readonly redisSecureEnabled: boolean;
   readonly redisSecureTrustStorePath: string | undefined;
   readonly redisSecureTrustStorePassword: string | undefined;
@@ -65,6 +66,7 @@ export const DEFAULTS: ConfigDefaults = Object.freeze({
   redisMaxmemory: '8g',
   redisPersistence: true,
   redisTimeout: 5000,
+  redisMinReplicas: 0,
   redisSecureEnabled: false,
   redisSecureTrustStorePath: undefined,
   redisSecureTrustStorePassword: undefined,

@@ -6,7 +6,7 @@ import { DEFAULTS } from './defaults.js';
 import { resolveHttpSection, type HttpInheritance } from './http-options.js';
 import { IGNORED_BIGDL_KEYS, TOP_LEVEL_PARSERS as P } from './keys.js';
 import { expandHome, resolveModelFile } from './model-file.js';
-import { parseRedisUrl, withTls } from './redis-url.js';
+import { isSentinelUrl, parseRedisUrl, withTls } from './redis-url.js';
 import type { HttpOptions, ServingConfig } from './types.js';
 import { describeValue, parseText } from './value-parsers.js';
 
@@ -73,6 +73,7 @@ type RedisSettings = Pick<
   | 'redisMaxmemory'
   | 'redisPersistence'
   | 'redisTimeout'
+  | 'redisMinReplicas'
   | 'redisSecureEnabled'
   | 'redisSecureTrustStorePath'
   | 'redisSecureTrustStorePassword'
@@ -100,7 +101,11 @@ export function resolveRedis(
   }
   const secureGiven = readEntry(found, 'redisSecureEnabled', P.redisSecureEnabled, problems);
   const secure = secureGiven === true || url.startsWith('rediss:');
-  if (secure) url = withTls(url);
+  if (secure && isSentinelUrl(url)) {
+    problems.push(
+      'redisSecureEnabled: TLS through Sentinel is not supported; use redis:// or rediss:// to one server',
+    );
+  } else if (secure) url = withTls(url);
 
   const pathGiven = readEntry(found, 'redisSecureTrustStorePath', P.redisSecureTrustStorePath, problems);
   const trustStore = pathGiven === undefined ? undefined : resolve(baseDir, expandHome(pathGiven));
@@ -131,6 +136,8 @@ export function resolveRedis(
     redisPersistence:
       readEntry(found, 'redisPersistence', P.redisPersistence, problems) ?? DEFAULTS.redisPersistence,
     redisTimeout: readEntry(found, 'redisTimeout', P.redisTimeout, problems) ?? DEFAULTS.redisTimeout,
+    redisMinReplicas:
+      readEntry(found, 'redisMinReplicas', P.redisMinReplicas, problems) ?? DEFAULTS.redisMinReplicas,
     redisSecureEnabled: secure,
     redisSecureTrustStorePath: trustStore,
     redisSecureTrustStorePassword: password ?? DEFAULTS.redisSecureTrustStorePassword,

@@ -71,6 +71,8 @@ export interface ServingConfig {
   /** A Redis that we start keeps an append-only file in the home (`shutdown` removes it). */
   readonly redisPersistence: boolean;
   readonly redisTimeout: number;
+  /** Producers confirm an entry once this many replicas hold it (Redis WAIT); 0: off. */
+  readonly redisMinReplicas: number;
   readonly redisSecureEnabled: boolean;
   readonly redisSecureTrustStorePath: string | undefined;
   readonly redisSecureTrustStorePassword: string | undefined;

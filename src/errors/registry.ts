@@ -5,6 +5,11 @@
  */
 export const ERRORS = {
   CS_ERR_CONFIG_INVALID: { exitCode: 2, httpStatus: 500, summary: 'config.yaml is invalid' },
+  CS_ERR_CONFIG_REDIS_PASSWORD: {
+    exitCode: 2,
+    httpStatus: 500,
+    summary: 'a Redis served to other hosts needs a password',
+  },
   CS_ERR_CONFIG_NOT_FOUND: { exitCode: 2, httpStatus: 500, summary: 'config file not found' },
   CS_ERR_CLI_USAGE: { exitCode: 2, httpStatus: 400, summary: 'wrong command-line usage' },
   CS_ERR_MODEL_NOT_FOUND: { exitCode: 1, httpStatus: 500, summary: 'model file not found' },
@@ -25,11 +30,21 @@ export const ERRORS = {
   CS_ERR_NO_WORKER: { exitCode: 1, httpStatus: 503, summary: 'no live worker serves the job' },
   CS_ERR_REDIS_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'Redis is not reachable' },
   CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is too old' },
+  CS_ERR_REDIS_REPLICAS: {
+    exitCode: 1,
+    httpStatus: 503,
+    summary: 'fewer Redis replicas than redisMinReplicas hold the entry (outcome unknown)',
+  },
   CS_ERR_REDIS_NOT_INSTALLED: { exitCode: 1, httpStatus: 500, summary: 'redis-server is not installed' },
   CS_ERR_PORT_IN_USE: { exitCode: 1, httpStatus: 500, summary: 'port already in use' },
   CS_ERR_HTTPS_CERT_INVALID: { exitCode: 2, httpStatus: 500, summary: 'HTTPS certificate or key unusable' },
   CS_ERR_JOB_RUNNING: { exitCode: 1, httpStatus: 409, summary: 'job is already running' },
   CS_ERR_JOB_NOT_FOUND: { exitCode: 1, httpStatus: 404, summary: 'no such job' },
+  CS_ERR_JOB_STILL_RUNNING: {
+    exitCode: 1,
+    httpStatus: 504,
+    summary: 'workers of the job still run on other hosts',
+  },
   CS_ERR_JOB_FAILED: { exitCode: 1, httpStatus: 500, summary: 'job failed' },
   CS_ERR_START_TIMEOUT: { exitCode: 1, httpStatus: 504, summary: 'job did not become ready in time' },
   CS_ERR_SUPERVISOR_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'supervisor is not reachable' },

@@ -61,8 +61,16 @@ class ProducerKeeper {
   }
 
   private async attempt(): Promise<boolean> {
-    const { http, redisUrl, maxQueueLength, maxRecordBatch, maxRecordBytes, redisTimeoutMs, caFile } =
-      this.settings;
+    const {
+      http,
+      redisUrl,
+      maxQueueLength,
+      maxRecordBatch,
+      maxRecordBytes,
+      redisTimeoutMs,
+      minReplicas,
+      caFile,
+    } = this.settings;
     const producer = new Producer({
       redisUrl,
       job: http.redisInputQueue,
@@ -72,6 +80,7 @@ class ProducerKeeper {
       ...(maxRecordBatch === undefined ? {} : { maxRecordBatch }),
       ...(maxRecordBytes === undefined ? {} : { maxRecordBytes }),
       ...(redisTimeoutMs === undefined ? {} : { redisTimeoutMs }),
+      ...(minReplicas === undefined ? {} : { minReplicas }),
       caFile,
       logger: this.logger,
     });

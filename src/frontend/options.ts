@@ -21,6 +21,8 @@ export interface FrontendSettings {
   readonly maxRecordBatch: number | undefined;
   readonly maxRecordBytes: number | undefined;
   readonly redisTimeoutMs: number | undefined;
+  /** config key redisMinReplicas */
+  readonly minReplicas: number | undefined;
   readonly caFile: string | undefined;
   /** The job's worker counts and cpuAffinity, when the options come from its config.yaml. */
   readonly placement: PlacementSettings | undefined;
@@ -78,6 +80,7 @@ function settings(
     maxRecordBatch: config?.maxRecordBatch,
     maxRecordBytes: config?.maxRecordBytes,
     redisTimeoutMs: config?.redisTimeout,
+    minReplicas: config?.redisMinReplicas,
     caFile: config?.redisSecureEnabled === true ? config.redisSecureTrustStorePath : undefined,
     placement: config,
     warnings,

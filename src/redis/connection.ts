@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redisTarget } from '../config/redis-url.js';
 import { CsError, reasonOf } from '../errors/registry.js';
 
 export interface ConnectOptions {
@@ -37,6 +38,22 @@ export function createRedis(options: ConnectOptions): Redis {
   if (options.role === 'producer') redisOptions.commandTimeout = timeoutMs;
   if (options.url.startsWith('rediss://')) {
     redisOptions.tls = options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) };
+  }
+  const target = redisTarget(options.url);
+  if (target.kind === 'sentinel') {
+    return new Redis({
+      ...redisOptions,
+      sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: target.masterName,
+      ...(target.password === undefined ? {} : { password: target.password }),
+      sentinelCommandTimeout: timeoutMs,
+      // Sentinels announce a promoted master on +switch-master; without this a connection
+      // learns of the failover only when its socket to the dead master breaks.
+      failoverDetector: true,
+      // A demoted master that comes back as a replica answers writes with READONLY:
+      // reconnect, which asks the Sentinels for the master again.
+      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+    });
   }
   return new Redis(options.url, redisOptions);
 }

@@ -29,6 +29,8 @@ export const keys = {
   statsSlot: (job: string, slot: number): string => `cs:${job}:slot:${slot}`,
   /** Set of every job name that has published metadata (for `list` across hosts). */
   jobs: (): string => 'cs:jobs',
+  /** Channel every supervisor listens on for `stop|cancel --all-hosts` (JSON messages). */
+  hostControl: (): string => 'cs:host-control',
   /** Channel prefix for reply channels chosen by our clients. */
   replyChannel: (clientId: string): string => `cs:reply:${clientId}`,
 } as const;

@@ -7,30 +7,6 @@ import { createRedis, redactUrl } from './connection.js';
 /** Oldest Redis we run against: XAUTOCLAIM's final form and XADD's NOMKSTREAM arrived in 6.2. */
 export const MIN_REDIS_VERSION: readonly [number, number] = [6, 2];
 
-export interface RedisEndpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly password: string | undefined;
-  readonly tls: boolean;
-}
-
-/** Reads `redis://[:password@]host:port` or `rediss://...` (the form the config loader normalises to). */
-export function parseRedisUrl(url: string): RedisEndpoint {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.includes('://') ? url : `redis://${url}`);
-  } catch {
-    throw new CsError('CS_ERR_CONFIG_INVALID', `redisUrl "${url}" is not host:port or redis://host:port`);
-  }
-  const port = parsed.port === '' ? 6379 : Number(parsed.port);
-  return {
-    host: parsed.hostname.replace(/^\[|\]$/g, ''),
-    port,
-    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
-    tls: parsed.protocol === 'rediss:',
-  };
-}
-
 export function isLocalHost(host: string): boolean {
   return host === 'localhost' || host === '127.0.0.1' || host === '::1';
 }
@@ -146,6 +122,8 @@ export interface RedisServerOptions {
   readonly configFile?: string | undefined;
   /** Where to keep an append-only file; nothing is written to disk when undefined. */
   readonly dataDir?: string | undefined;
+  /** Addresses to listen on besides 127.0.0.1 (redisUrl names one of this host's own). */
+  readonly bind?: readonly string[];
 }
 
 /**
@@ -160,7 +138,7 @@ export function redisServerArgs(options: RedisServerOptions): string[] {
     '--port',
     String(options.port),
     '--bind',
-    '127.0.0.1',
+    ['127.0.0.1', ...(options.bind ?? [])].join(' '),
     '--save',
     '',
     ...(options.dataDir === undefined

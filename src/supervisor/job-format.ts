@@ -21,3 +21,8 @@ export function workersCell(job: ListedJob): string {
   const { ready, total, remote } = job.workers;
   return remote > 0 ? `${ready}/${total} (${remote} remote)` : `${ready}/${total}`;
 }
+
+/** `hostA:2 hostB:1`: live workers per host, shown once a job runs on more than one host. */
+export function hostsCell(job: ListedJob): string {
+  return job.workers.hosts.map((entry) => `${entry.host}:${entry.workers}`).join(' ');
+}

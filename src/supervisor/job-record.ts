@@ -93,6 +93,8 @@ export const listedJobSchema = z.object({
     localReady: z.number().int(),
     localTotal: z.number().int(),
     remote: z.number().int(),
+    /** Live workers per host name (heartbeats in Redis, so every host lists the same). */
+    hosts: z.array(z.object({ host: z.string(), workers: z.number().int() })),
   }),
   restarts: z.number().int(),
   model: z.string(),

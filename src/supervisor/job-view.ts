@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { redactUrl } from '../redis/connection.js';
-import { liveWorkers, readQueueState, readStats } from '../redis/job-state.js';
+import { liveWorkers, readQueueState, readStats, type WorkerInfo } from '../redis/job-state.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 
 export interface JobViewInput {
@@ -22,7 +22,8 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
   const now = input.now ?? Date.now();
   const figures = input.redis === undefined ? undefined : await readFigures(input.redis, record.name, now);
   const local = new Set(input.localConsumers);
-  const remote = figures === undefined ? 0 : figures.live.filter((consumer) => !local.has(consumer)).length;
+  const remote =
+    figures === undefined ? 0 : figures.live.filter((worker) => !local.has(worker.consumer)).length;
   const active = isActive(record.state);
   const localTotal = active ? record.modelParallelism : 0;
   return {
@@ -35,6 +36,7 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
       localReady: input.localReady,
       localTotal,
       remote,
+      hosts: figures === undefined ? [] : countPerHost(figures.live),
     },
     restarts: record.restarts,
     model: record.modelPath,
@@ -55,7 +57,7 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
 }
 
 interface Figures {
-  readonly live: string[];
+  readonly live: readonly WorkerInfo[];
   readonly processed: number;
   readonly queued: number;
   readonly inFlight: number;
@@ -69,7 +71,7 @@ async function readFigures(redis: Redis, job: string, now: number): Promise<Figu
       readQueueState(redis, job),
     ]);
     return {
-      live: live.map((worker) => worker.consumer),
+      live,
       processed: stats.processed,
       queued: queue.queued,
       inFlight: queue.inFlight,
@@ -77,4 +79,12 @@ async function readFigures(redis: Redis, job: string, now: number): Promise<Figu
   } catch {
     return undefined;
   }
+}
+
+function countPerHost(live: readonly WorkerInfo[]): { host: string; workers: number }[] {
+  const counts = new Map<string, number>();
+  for (const worker of live) counts.set(worker.host, (counts.get(worker.host) ?? 0) + 1);
+  return [...counts]
+    .map(([host, workers]) => ({ host, workers }))
+    .sort((a, b) => a.host.localeCompare(b.host));
 }

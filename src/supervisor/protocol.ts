@@ -10,8 +10,13 @@ export const requestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping') }),
   z.object({ type: z.literal('start'), configPath: z.string().min(1), timeoutMs: z.number().positive() }),
   z.object({ type: z.literal('list'), all: z.boolean() }),
-  z.object({ type: z.literal('stop'), target: z.string().min(1), drainTimeoutMs: z.number().positive() }),
-  z.object({ type: z.literal('cancel'), target: z.string().min(1) }),
+  z.object({
+    type: z.literal('stop'),
+    target: z.string().min(1),
+    drainTimeoutMs: z.number().positive(),
+    allHosts: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('cancel'), target: z.string().min(1), allHosts: z.boolean().optional() }),
   z.object({ type: z.literal('shutdown'), keepData: z.boolean().optional() }),
 ]);
 export type ControlRequest = z.infer<typeof requestSchema>;
@@ -28,6 +33,12 @@ export type Progress = z.infer<typeof progressSchema>;
 
 export const pongSchema = z.object({ pid: z.number().int(), home: z.string() });
 export const jobResultSchema = z.object({ job: listedJobSchema });
+/** `stop|cancel --all-hosts`: how many other hosts' supervisors got the command, and where workers still beat. */
+export const allHostsResultSchema = jobResultSchema.extend({
+  otherHosts: z.number().int(),
+  stillRunningOn: z.array(z.string()),
+});
+export type AllHostsResult = z.infer<typeof allHostsResultSchema>;
 /** `start`'s answer: the job, and where the dashboard is (null when it serves none). */
 export const startResultSchema = jobResultSchema.extend({ dashboard: z.string().nullable() });
 export const jobsResultSchema = z.object({ jobs: z.array(listedJobSchema) });

@@ -6,11 +6,12 @@ import { pinProcess } from '../placement/affinity.js';
 import { formatCpuList } from '../placement/cpu-plan.js';
 import type { Logger } from '../logging/logger.js';
 import { redactUrl } from '../redis/connection.js';
+import { redisTarget, type RedisTarget } from '../config/redis-url.js';
+import { isOwnAddress } from '../redis/own-address.js';
 import {
   checkRedisVersion,
   findRedisServer,
   isLocalHost,
-  parseRedisUrl,
   probeAddress,
   redisSecretConfig,
   redisServerArgs,
@@ -57,6 +58,8 @@ interface ManagedRedis {
   readonly url: string;
   readonly maxmemory: string;
   readonly password: string | undefined;
+  /** Addresses it listens on besides 127.0.0.1 (one of this host's own, when asked for). */
+  readonly bind: readonly string[];
   readonly logFile: string;
   readonly policy: RestartPolicy;
   child: ManagedChild | undefined;
@@ -93,14 +96,25 @@ export class RedisManager {
 
   /** The state of the server this home runs for `url`; undefined when it runs none there. */
   status(url: string): ManagedRedisStatus | undefined {
-    const endpoint = parseRedisUrl(url);
-    const server = isLocalHost(endpoint.host) ? this.servers.get(endpoint.port) : undefined;
+    const endpoint = redisTarget(url);
+    if (endpoint.kind === 'sentinel' || !startableHere(endpoint.host)) return undefined;
+    const server = this.servers.get(endpoint.port);
     return server === undefined ? undefined : { state: server.state, restarts: server.restarts };
   }
 
   /** Serialised per port, so two jobs starting together do not both spawn a server. */
   async ensure(requirement: RedisRequirement): Promise<RedisInUse> {
-    const { port } = parseRedisUrl(requirement.url);
+    const target = redisTarget(requirement.url);
+    if (target.kind === 'sentinel') {
+      // Sentinel names a replicated Redis someone else runs; we only check that it answers.
+      return {
+        url: requirement.url,
+        managed: false,
+        startedNow: false,
+        version: await this.version(requirement),
+      };
+    }
+    const { port } = target;
     const running = this.pending.get(port);
     if (running !== undefined) await running.catch(() => undefined);
     const attempt = this.ensureNow(requirement);
@@ -113,8 +127,8 @@ export class RedisManager {
   }
 
   isManaged(url: string): boolean {
-    const endpoint = parseRedisUrl(url);
-    return isLocalHost(endpoint.host) && this.servers.has(endpoint.port);
+    const target = redisTarget(url);
+    return target.kind === 'server' && startableHere(target.host) && this.servers.has(target.port);
   }
 
   records(): RedisRecord[] {
@@ -163,8 +177,9 @@ export class RedisManager {
   }
 
   private async ensureNow(requirement: RedisRequirement): Promise<RedisInUse> {
-    const endpoint = parseRedisUrl(requirement.url);
-    const local = isLocalHost(endpoint.host);
+    const endpoint = redisTarget(requirement.url);
+    if (endpoint.kind !== 'server') throw new Error('ensureNow takes the URL of one server');
+    const local = startableHere(endpoint.host);
     const shown = redactUrl(requirement.url);
     const ours = local ? this.servers.get(endpoint.port) : undefined;
     if (ours !== undefined) {
@@ -204,10 +219,12 @@ export class RedisManager {
       const detail = probe.kind === 'other' ? ` (${probe.detail})` : '';
       throw new CsError(
         'CS_ERR_REDIS_UNAVAILABLE',
-        `no Redis answers at ${shown}${detail}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost)`,
+        `no Redis answers at ${shown}${detail}; start Redis there, or fix redisUrl (cluster-serving starts Redis itself only on localhost or on an address of this host)`,
       );
     }
     const dataDir = requirement.persistence === true ? this.dataDirOf(endpoint.port) : undefined;
+    const bind = isLocalHost(endpoint.host) ? [] : [endpoint.host];
+    if (bind.length > 0) assertPassword(endpoint, shown);
     const server: ManagedRedis = {
       port: endpoint.port,
       cpus: requirement.cpus,
@@ -216,6 +233,7 @@ export class RedisManager {
       url: requirement.url,
       maxmemory: requirement.maxmemory,
       password: endpoint.password,
+      bind,
       logFile: join(this.logsDir, `redis-${endpoint.port}.log`),
       policy: new RestartPolicy(this.restartPolicy),
       child: undefined,
@@ -280,6 +298,7 @@ export class RedisManager {
         maxmemory: server.maxmemory,
         configFile,
         dataDir: server.dataDir,
+        bind: server.bind,
       }),
       logFile: server.logFile,
       ipc: false,
@@ -351,4 +370,18 @@ export class RedisManager {
   private version(requirement: RedisRequirement): Promise<string> {
     return checkRedisVersion(requirement.url, requirement.timeoutMs, requirement.caFile);
   }
+}
+
+/** Loopback, or one of this host's own addresses (then the server also serves other hosts). */
+function startableHere(host: string): boolean {
+  return isLocalHost(host) || isOwnAddress(host);
+}
+
+/** A Redis reachable from other hosts without a password would take anyone's commands. */
+function assertPassword(target: RedisTarget & { kind: 'server' }, shown: string): void {
+  if (target.password !== undefined && target.password !== '') return;
+  throw new CsError(
+    'CS_ERR_CONFIG_REDIS_PASSWORD',
+    `redisUrl ${shown} names an address of this host that other hosts reach, so the Redis cluster-serving starts there needs a password: write redisUrl as redis://:<password>@${target.host}:${target.port}, or use localhost to keep Redis to this host`,
+  );
 }

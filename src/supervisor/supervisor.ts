@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { ServingConfig } from '../config/types.js';
+import { redisEndpoint } from '../config/redis-url.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { plumbingCpus } from '../placement/affinity.js';
 import { connectRedis, createRedis, redactUrl } from '../redis/connection.js';
-import { parseRedisUrl } from '../redis/server.js';
 import { lastGeneratedId } from '../redis/stream-tail.js';
 import { readQueueState } from '../redis/job-state.js';
 import { readSlots, sampleQueue, type Slot } from '../redis/stats-schema.js';
@@ -16,10 +16,16 @@ import { prepareHome, type HomePaths } from './home.js';
 import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
-import type { ControlRequest, ShutdownResult } from './protocol.js';
+import { HostControl, type HostCommand } from './host-control.js';
+import type { AllHostsResult, ControlRequest, ShutdownResult } from './protocol.js';
 import { RedisManager, type RedisInUse, type StoppedRedis } from './redis-manager.js';
 import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
+
+/** How long `cancel --all-hosts` waits for the other hosts' workers to go. */
+const CANCEL_WAIT_MS = 10_000;
+/** Beyond the drain timeout: the other hosts' stop, plus heartbeats that expire (3 s). */
+const HEARTBEAT_GRACE_MS = 10_000;
 
 /** Finished jobs kept for `list --all`. */
 const HISTORY_LIMIT = 50;
@@ -47,10 +53,12 @@ export class Supervisor {
   /** Configs as loaded, of the running jobs and those in the history (the dashboard's job page). */
   private readonly configs = new Map<string, ServingConfig>();
   private closing = false;
+  private readonly control: HostControl;
   /** Where this home's dashboard is served, when it is; `start` tells it. */
   dashboardUrl: string | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
+    this.control = new HostControl(options.logger, (command) => this.obey(command));
     this.redis = new RedisManager(
       options.paths.logsDir,
       options.logger,
@@ -88,8 +96,12 @@ export class Supervisor {
       case 'list':
         return { jobs: await this.list(request.all) };
       case 'stop':
+        if (request.allHosts === true)
+          return this.endOnAllHosts('stop', request.target, request.drainTimeoutMs, context);
         return { job: await this.stopJob(request.target, request.drainTimeoutMs, context) };
       case 'cancel':
+        if (request.allHosts === true)
+          return this.endOnAllHosts('cancel', request.target, CANCEL_WAIT_MS, context);
         return { job: await this.cancelJob(request.target) };
       case 'shutdown':
         return this.shutdown(request.keepData === true);
@@ -139,6 +151,7 @@ export class Supervisor {
       );
       // --timeout covers the whole start, Redis included.
       await job.start(context, Math.max(1, timeoutMs - (Date.now() - job.record.startedAt)));
+      this.control.watch(config.redisUrl, config.redisSecureTrustStorePath);
     } catch (error) {
       if (job.state === 'starting') {
         job.record.state = 'failed';
@@ -148,7 +161,7 @@ export class Supervisor {
       this.retire(job);
       // Leave nothing of a failed attempt: a Redis it started goes too, unless another job uses it.
       if (redis?.startedNow === true && !this.jobs.some((j) => j.record.redisUrl === config.redisUrl)) {
-        await this.redis.stop(parseRedisUrl(config.redisUrl).port);
+        await this.redis.stop(redisEndpoint(config.redisUrl).port);
       }
       throw error;
     }
@@ -211,6 +224,7 @@ export class Supervisor {
       if (result.status === 'rejected')
         this.options.logger.error({ err: result.reason }, 'cannot cancel a job');
     }
+    await this.control.stop();
     for (const connection of this.connections.values()) connection.disconnect();
     this.connections.clear();
     let stopped: StoppedRedis = { urls: [], keptData: [] };
@@ -258,6 +272,55 @@ export class Supervisor {
         // Redis is away: no sample for this slot, the chart shows a gap.
       }
     }
+  }
+
+  /**
+   * `stop|cancel --all-hosts`: tells every other supervisor of the job's Redis, ends the job
+   * here (when it runs here), then waits for the job's heartbeats to end everywhere.
+   */
+  private async endOnAllHosts(
+    action: HostCommand['action'],
+    target: string,
+    drainTimeoutMs: number,
+    context: RequestContext,
+  ): Promise<AllHostsResult> {
+    const local = this.jobs.find(
+      (job) => isActive(job.state) && (job.record.id === target || job.record.name === target),
+    );
+    // A job that ran here before can still be ended on the other hosts; find() throws
+    // CS_ERR_JOB_NOT_FOUND, listing what runs here, for a job this host never ran.
+    const known =
+      local?.record ??
+      [...this.history].reverse().find((r) => r.id === target || r.name === target) ??
+      this.find(target).record;
+    const redis = await this.connection(known.redisUrl, local?.redisCaFile);
+    const otherHosts = await this.control.publish(redis, known.redisUrl, {
+      action,
+      job: known.name,
+      drainTimeoutMs,
+    });
+    context.progress('stopping', `asked ${otherHosts} other host(s) to ${action} ${known.name}`);
+    let job: ListedJob;
+    if (local === undefined) job = await this.view(known, undefined);
+    else if (action === 'stop') job = await this.stopJob(local.record.id, drainTimeoutMs, context);
+    else job = await this.cancelJob(local.record.id);
+    const stillRunningOn = await this.control.waitStopped(
+      redis,
+      known.name,
+      drainTimeoutMs + HEARTBEAT_GRACE_MS,
+      context.signal,
+    );
+    return { job, otherHosts, stillRunningOn };
+  }
+
+  /** A command another host's supervisor published: end the job here if it runs here. */
+  private async obey(command: HostCommand): Promise<void> {
+    const local = this.jobs.find((job) => isActive(job.state) && job.record.name === command.job);
+    if (local === undefined) return;
+    if (command.action === 'stop') {
+      const quiet: RequestContext = { progress: () => undefined, signal: new AbortController().signal };
+      await this.stopJob(local.record.id, command.drainTimeoutMs, quiet);
+    } else await this.cancelJob(local.record.id);
   }
 
   private find(target: string): Job {

@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
 import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from '../logging/logger.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { HEARTBEAT_INTERVAL_MS } from '../redis/job-state.js';
+import { hostName } from './host-name.js';
 
 /**
  * A main thread that has not taken a beat report for this long is hung, not busy: its
@@ -88,7 +88,7 @@ export class Heartbeat {
       job: options.job,
       consumer: options.consumer,
       model: options.model,
-      info: { host: hostname(), pid: process.pid, startedAt: this.startedAt },
+      info: { host: hostName(), pid: process.pid, startedAt: this.startedAt },
       intervalMs: HEARTBEAT_INTERVAL_MS,
       mainSilentMs: options.mainSilentMs ?? MAIN_THREAD_SILENT_MS,
     };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, hostname } from 'node:os';
+import { availableParallelism } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { ServingConfig } from '../config/types.js';
 import { reasonOf } from '../errors/registry.js';
@@ -13,6 +13,7 @@ import { ModelRunner } from './model-runner.js';
 import { ModelSession, warmUp, type Model } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
 import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
+import { hostName } from './host-name.js';
 
 /**
  * new → loading (model) → warming → ready (reading the stream) → draining (stop after what
@@ -40,7 +41,7 @@ const RECLAIM_EVERY_BEATS = 2;
 const BATCHES_IN_HAND = 2;
 
 export class Worker {
-  readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  readonly consumer = `${hostName()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   private stateValue: WorkerState = 'new';
   private model: Model | undefined;
   /**

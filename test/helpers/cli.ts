@@ -37,16 +37,18 @@ export class CliHarness {
   private constructor(
     readonly root: string,
     readonly home: string,
+    /** An argv prefix every command runs under, e.g. `ip netns exec <ns>` for a test host. */
+    private readonly wrap: readonly string[] = [],
   ) {}
 
-  static async create(): Promise<CliHarness> {
+  static async create(options: { wrap?: readonly string[] } = {}): Promise<CliHarness> {
     if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
       throw new Error('dist/ is missing: run `npm run build` before the end-to-end tests');
     }
     const root = await mkdtemp(join(tmpdir(), 'cs-e2e-'));
     const home = join(root, 'home');
     await mkdir(home, { recursive: true });
-    return new CliHarness(root, home);
+    return new CliHarness(root, home, options.wrap);
   }
 
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -85,7 +87,8 @@ export class CliHarness {
   /** Starts a long-running command (e.g. `start --foreground`); killed by cleanup() if still running. */
   spawn(args: readonly string[], options: RunOptions = {}): ChildProcess {
     const bin = options.bin === undefined ? BIN : join(ROOT, 'bin', options.bin);
-    const child = spawn(process.execPath, [bin, ...args], {
+    const [command, ...prefix] = [...this.wrap, process.execPath];
+    const child = spawn(command ?? process.execPath, [...prefix, bin, ...args], {
       cwd: options.cwd ?? this.root,
       env: this.env(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],

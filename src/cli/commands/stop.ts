@@ -1,5 +1,6 @@
 import { CsError } from '../../errors/registry.js';
 import { jobResultSchema } from '../../supervisor/protocol.js';
+import { reportAllHosts } from './all-hosts.js';
 import { createProgress } from '../progress.js';
 import { currentHome, request, supervisorAnswers } from '../supervisor-link.js';
 
@@ -7,6 +8,8 @@ export interface StopOptions {
   readonly target: string;
   readonly drainTimeoutMs: number;
   readonly json?: boolean;
+  /** Also on every other host whose supervisor runs the job through the same Redis. */
+  readonly allHosts?: boolean;
 }
 
 /** Graceful: what is queued now gets answered (bounded by the drain timeout); later entries stay queued. */
@@ -18,7 +21,12 @@ export async function runStop(options: StopOptions): Promise<number> {
   try {
     result = await request(
       paths,
-      { type: 'stop', target: options.target, drainTimeoutMs: options.drainTimeoutMs },
+      {
+        type: 'stop',
+        target: options.target,
+        drainTimeoutMs: options.drainTimeoutMs,
+        ...(options.allHosts === true ? { allHosts: true } : {}),
+      },
       { onProgress: (step) => progress.step(step) },
     );
   } catch (error) {
@@ -26,6 +34,7 @@ export async function runStop(options: StopOptions): Promise<number> {
     throw error;
   }
   progress.done(true);
+  if (options.allHosts === true) return reportAllHosts('stopped', result, options.json === true);
   const { job } = jobResultSchema.parse(result);
   process.stdout.write(
     options.json === true

@@ -28,9 +28,9 @@ describe('CLI rendering', () => {
     };
     const lines = renderJobTable([job, failed]).trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+WORKERS/);
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+STATE\s+WORKERS\s+HOSTS/);
     expect(lines[1]).toMatch(
-      /ab12cd34\s+serving_stream\s+running\s+3\/3 \(1 remote\)\s+1\s+42\s+0\s+1\s+1h02m\s+mlp\.onnx/,
+      /ab12cd34\s+serving_stream\s+running\s+3\/3 \(1 remote\)\s+a:2 b:1\s+1\s+42\s+0\s+1\s+1h02m\s+mlp\.onnx/,
     );
     expect(lines[2]).toMatch(/ffff0000\s+broken\s+failed/);
     expect(lines[3]).toBe('broken (ffff0000) failed: worker 1: model is corrupt');

@@ -53,6 +53,7 @@ describe('the config.yaml template', () => {
       redisMaxmemory: DEFAULTS.redisMaxmemory,
       redisPersistence: DEFAULTS.redisPersistence,
       redisTimeout: DEFAULTS.redisTimeout,
+      redisMinReplicas: DEFAULTS.redisMinReplicas,
       redisSecureEnabled: DEFAULTS.redisSecureEnabled,
       redisSecureTrustStorePath: DEFAULTS.redisSecureTrustStorePath,
       redisSecureTrustStorePassword: DEFAULTS.redisSecureTrustStorePassword,

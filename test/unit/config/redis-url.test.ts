@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseRedisUrl, redisEndpoint, withTls } from '../../../src/config/redis-url.js';
+import { normaliseRedisUrl, redisEndpoint, redisTarget, withTls } from '../../../src/config/redis-url.js';
 import { CsError } from '../../../src/errors/registry.js';
 
 describe('normaliseRedisUrl', () => {
@@ -13,6 +13,11 @@ describe('normaliseRedisUrl', () => {
     ['rediss://user:pw@secure.example.com:6380', 'rediss://user:pw@secure.example.com:6380'],
     ['REDISS://cache:1', 'rediss://cache:1'],
     ['[::1]:6379', 'redis://[::1]:6379'],
+    [
+      'redis-sentinel://s1,s2:26380,10.0.0.3/mymaster',
+      'redis-sentinel://s1:26379,s2:26380,10.0.0.3:26379/mymaster',
+    ],
+    ['REDIS-SENTINEL://:p%40ss@s1:1/m.1', 'redis-sentinel://:p%40ss@s1:1/m.1'],
   ])('%s → %s', (given, expected) => {
     expect(normaliseRedisUrl(given)).toBe(expected);
   });
@@ -26,6 +31,13 @@ describe('normaliseRedisUrl', () => {
     'cache:port',
     'redis://cache:6379/db',
     'a b:1',
+    'redis-sentinel://s1:26379',
+    'redis-sentinel://s1:26379/',
+    'redis-sentinel://s1:26379,/master',
+    'redis-sentinel://s1:99999/master',
+    'redis-sentinel://user:pw@s1/master',
+    'redis-sentinel://s1/master/extra',
+    'redis-sentinel://s1/bad:name',
   ])('refuses %j with CS_ERR_CONFIG_INVALID and the expected form', (given) => {
     let caught: unknown;
     try {
@@ -53,5 +65,26 @@ describe('redisEndpoint and withTls', () => {
   it('switches redis:// to rediss:// and keeps everything else', () => {
     expect(withTls('redis://:pw@cache:6379/3')).toBe('rediss://:pw@cache:6379/3');
     expect(withTls('rediss://cache:6379')).toBe('rediss://cache:6379');
+  });
+});
+
+describe('redisTarget', () => {
+  it('reads a Sentinel URL into its Sentinels, master name and password', () => {
+    expect(redisTarget(normaliseRedisUrl('redis-sentinel://:s%40cret@h1:26379,[::1]:26380/primary'))).toEqual(
+      {
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'h1', port: 26379 },
+          { host: '::1', port: 26380 },
+        ],
+        masterName: 'primary',
+        password: 's@cret',
+      },
+    );
+    expect(redisEndpoint('redis-sentinel://h1:26379,h2:26379/primary')).toEqual({
+      host: 'h1',
+      port: 26379,
+      tls: false,
+    });
   });
 });

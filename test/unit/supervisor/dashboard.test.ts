@@ -18,7 +18,7 @@ const failed: ListedJob = {
   id: 'ff00ff00',
   name: 'broken<job>',
   state: 'failed',
-  workers: { ready: 0, total: 0, localReady: 0, localTotal: 0, remote: 0 },
+  workers: { ready: 0, total: 0, localReady: 0, localTotal: 0, remote: 0, hosts: [] },
   http: null,
   processed: null,
   queued: null,

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkRedisVersion,
   findRedisServer,
-  parseRedisUrl,
   parseRedisVersion,
   probeAddress,
   redisSecretConfig,
   redisServerArgs,
   versionAtLeast,
 } from '../../../src/redis/server.js';
+import { redisTarget } from '../../../src/config/redis-url.js';
 import { freePort, startRedis, type TestRedis } from '../../helpers/redis-server.js';
 
 let redis: TestRedis;
@@ -41,15 +41,16 @@ describe('redis server helpers', () => {
   });
 
   it('parses redis URLs with passwords and TLS', () => {
-    expect(parseRedisUrl('redis://:s%40cret@localhost:7000')).toEqual({
+    expect(redisTarget('redis://:s%40cret@localhost:7000')).toEqual({
+      kind: 'server',
       host: 'localhost',
       port: 7000,
       password: 's@cret',
       tls: false,
     });
-    expect(parseRedisUrl('rediss://cache.example:6380')).toMatchObject({ host: 'cache.example', tls: true });
-    expect(parseRedisUrl('localhost')).toMatchObject({ port: 6379 });
-    expect(() => parseRedisUrl('redis://[bad')).toThrow(/redisUrl/);
+    expect(redisTarget('rediss://cache.example:6380')).toMatchObject({ host: 'cache.example', tls: true });
+    expect(redisTarget('localhost')).toMatchObject({ port: 6379 });
+    expect(() => redisTarget('redis://[bad')).toThrow(/redisUrl/);
   });
 
   it('finds redis-server on PATH, or says how to install it', () => {
@@ -60,6 +61,11 @@ describe('redis server helpers', () => {
   it('quotes a password for the config file so that no character can end the directive', () => {
     expect(redisSecretConfig('pw')).toBe('requirepass "pw"\n');
     expect(redisSecretConfig('a"b\\c\nd é')).toBe('requirepass "a\\x22b\\x5cc\\x0ad \\xc3\\xa9"\n');
+  });
+
+  it('listens on an address of this host too only when given one', () => {
+    const args = redisServerArgs({ port: 7001, maxmemory: '1g', bind: ['10.213.0.2'] });
+    expect(args.join(' ')).toContain('--bind 127.0.0.1 10.213.0.2 --save');
   });
 
   it('builds a loopback, diskless, noeviction command line', () => {
