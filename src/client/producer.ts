@@ -573,11 +573,3 @@ function replicaShortfall(reply: [Error | null, unknown] | undefined, wanted: nu
   if (held >= wanted) return undefined;
   return `only ${held} of the ${wanted} Redis replica(s) redisMinReplicas asks for confirmed the entry in time; it was written, its outcome is unknown (answered later, or lost if the master fails)`;
 }
-
-/** ioredis's own errors (a closed connection, a failover under way) reach callers coded. */
-export function codedRedisError(error: unknown): CsError {
-  if (error instanceof CsError) return error;
-  return isConnectionError(error)
-    ? new CsError('CS_ERR_REDIS_UNAVAILABLE', `Redis is not reachable: ${reasonOf(error)}`, { cause: error })
-    : new CsError('CS_ERR_INTERNAL', reasonOf(error), { cause: error });
-}
