@@ -155,6 +155,12 @@ describe('HTTPS (httpsEnabled, securePort, PEM files)', () => {
     await expect(httpsCall(`https://127.0.0.1:${securePort}/`, undefined)).rejects.toThrow(
       /self.signed|unable to (get|verify)/i,
     );
+    // Plain HTTP sent to the HTTPS port fails for that client alone.
+    const wrongScheme = await fetch(`http://127.0.0.1:${securePort}/`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
+    expect(wrongScheme).not.toBe(200);
     // Bad input over HTTPS gets the same JSON error as over HTTP.
     const bad = await httpsCall(`https://127.0.0.1:${securePort}/predict`, ca, '{"instances": 3}');
     expect(bad.status).toBe(400);

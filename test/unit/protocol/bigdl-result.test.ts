@@ -248,6 +248,14 @@ describe('decodeBigdlResult', () => {
     );
   });
 
+  it('still reads results written before the BigDL form was matched (data padded with nulls)', () => {
+    const value = ipcBase64({
+      data: column([4, null, null], new Float32()),
+      shape: column([1, 1, 1], new Int32()),
+    });
+    expect(decodeBigdlResult(value)).toEqual([fp32([1, 1, 1], [4])]);
+  });
+
   it('refuses a batch whose values do not fill its shape', () => {
     const value = ipcBase64({
       data: column([1, 2, 3], new Float32()),
