@@ -84,7 +84,8 @@ export async function startRedis(
     },
     async stop(): Promise<void> {
       for (const c of clients) c.disconnect();
-      if (child.exitCode !== null) return;
+      // Killed by a signal, a process has a signalCode and no exitCode.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGKILL');
       await exited;
