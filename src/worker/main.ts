@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../config/load.js';
-import { CsError, isCsError, reasonOf } from '../errors/registry.js';
-import { createLogger } from '../logging/logger.js';
-import { Worker, type WorkerState } from './worker.js';
+import { CsError } from '../errors/registry.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { EntryRuntime } from '../runtime/entry-runtime.js';
+import { WORKER_STOP_TIMEOUT_MS, Worker, type WorkerState } from './worker.js';
 
 export interface RunWorkerOptions {
   readonly configPath: string;
@@ -13,18 +14,23 @@ export interface RunWorkerOptions {
   readonly onState?: (state: WorkerState) => void;
 }
 
-type ParentMessage = { type: 'drain'; untilId: string; timeoutMs: number };
-
-function tellParent(message: object): void {
-  if (process.send !== undefined && process.connected) process.send(message);
-}
+/** Past the worker's own stop bound, the runtime exits anyway (a cleanup step that hangs). */
+const STOP_BACKSTOP_MS = WORKER_STOP_TIMEOUT_MS + 5000;
 
 /**
  * Runs one worker in this process until SIGTERM/SIGINT (or a drain message from the
- * supervisor). Resolves to the exit code: 0 after a clean stop, 1 when it could not start.
+ * supervisor); the process's EntryRuntime owns those. Resolves to the exit code, already set
+ * as process.exitCode: 0 after a clean stop, 1 when it could not start.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<number> {
   const logger = createLogger(options.logFile === undefined ? {} : { file: options.logFile });
+  const entry = new EntryRuntime({ name: 'worker', logger, stopTimeoutMs: STOP_BACKSTOP_MS });
+  const code = await serve(options, entry, logger);
+  entry.finish(code);
+  return code;
+}
+
+async function serve(options: RunWorkerOptions, entry: EntryRuntime, logger: Logger): Promise<number> {
   let worker: Worker;
   try {
     const { config, warnings } = loadConfig(
@@ -39,51 +45,38 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
       onState: (state, consumer) => {
         options.onState?.(state);
         if (state === 'loading' || state === 'warming' || state === 'ready')
-          tellParent({ type: 'state', state, consumer });
+          entry.tellParent({ type: 'state', state, consumer });
       },
     });
   } catch (error) {
-    return fatal(error);
+    entry.reportFatal(error);
+    return 1;
   }
 
   const stopped = new Promise<void>((resolve) => {
-    const stop = (): void => {
-      void worker.stop().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    process.on('message', (message: ParentMessage) => {
-      if (message.type === 'drain')
-        void worker
-          .drain(message.untilId, message.timeoutMs)
-          .then(() => worker.stop())
-          .then(resolve);
+    entry.onParentMessage((message) => {
+      void worker
+        .drain(message.untilId, message.timeoutMs)
+        .then(() => worker.stop())
+        .then(resolve);
     });
-    process.once('disconnect', stop);
+    void entry.stopRequested.then(() => worker.stop().then(resolve));
   });
 
   try {
     await worker.start();
   } catch (error) {
-    return fatal(error);
+    entry.reportFatal(error);
+    return 1;
   }
   await stopped;
   if (worker.failure !== undefined) {
-    return fatal(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${worker.failure}`));
+    entry.reportFatal(new CsError('CS_ERR_INTERNAL', `the inference thread stopped: ${worker.failure}`));
+    return 1;
   }
   logger.info('worker stopped');
   logger.flush();
   return 0;
-
-  function fatal(error: unknown): number {
-    const code = isCsError(error) ? error.code : 'CS_ERR_INTERNAL';
-    const message = reasonOf(error);
-    logger.error({ code }, message);
-    logger.flush();
-    tellParent({ type: 'fatal', code, message });
-    process.stderr.write(`cluster-serving worker: ${message}\n`);
-    return 1;
-  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -94,12 +87,9 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       'log-file': { type: 'string' },
     },
   });
-  const code = await runWorker({
+  await runWorker({
     configPath: values.config,
     ...(values.redis === undefined ? {} : { redisUrl: values.redis }),
     ...(values['log-file'] === undefined ? {} : { logFile: values['log-file'] }),
   });
-  process.exitCode = code;
-  // The IPC channel keeps the process alive; release it so the worker can exit.
-  if (process.connected) process.disconnect();
 }

@@ -14,6 +14,12 @@ import { ModelSession, warmUp, type Model } from './model-session.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
 import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 import { hostName } from './host-name.js';
+import { settlesWithin } from '../runtime/within.js';
+
+/** How long SIGTERM lets a worker finish its batch before it stops anyway (README, Reliability). */
+export const WORKER_STOP_TIMEOUT_MS = 10_000;
+/** Each cleanup step that talks to Redis (heartbeat removal, QUIT) gets this long. */
+const RELEASE_STEP_TIMEOUT_MS = 1000;
 
 /**
  * new → loading (model) → warming → ready (reading the stream) → draining (stop after what
@@ -170,16 +176,27 @@ export class Worker {
     return this.loopDone ?? Promise.resolve();
   }
 
-  /** Finishes the batch in hand, acknowledges it and closes everything; safe to call twice. */
-  async stop(): Promise<void> {
+  /**
+   * Finishes the batch in hand, acknowledges it and closes everything; safe to call twice.
+   * Bounded by `timeoutMs`: with Redis down the batch cannot be answered, so its entries are
+   * left unacknowledged (pending, for another worker to claim) and the worker stops anyway.
+   */
+  async stop(timeoutMs: number = WORKER_STOP_TIMEOUT_MS): Promise<void> {
     if (this.stateValue === 'stopped' || this.stateValue === 'failed') return;
     if (this.stateValue !== 'stopping') this.setState('stopping');
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
-    try {
+    const finished = (async (): Promise<void> => {
       await this.loopDone;
       await this.batches?.flush();
-    } catch (error) {
-      this.logger.error({ err: error }, 'serving loop ended with an error');
+    })();
+    const inTime = await settlesWithin(finished, timeoutMs, (error) =>
+      this.logger.error({ err: error }, 'serving loop ended with an error'),
+    );
+    if (!inTime) {
+      this.logger.warn(
+        { timeoutMs },
+        'Redis did not answer in time; stopping without acknowledging the batch in hand (its entries stay pending for other workers)',
+      );
     }
     await this.release();
     this.setState('stopped');
@@ -202,11 +219,11 @@ export class Worker {
       async () => this.model?.release(),
     ];
     for (const step of steps) {
-      try {
-        await step();
-      } catch (error) {
-        this.logger.debug({ err: error }, 'cleanup step failed');
-      }
+      // Each bounded: a Redis that is down would hold QUIT and the heartbeat's last write forever.
+      const inTime = await settlesWithin(step(), RELEASE_STEP_TIMEOUT_MS, (error) =>
+        this.logger.debug({ err: error }, 'cleanup step failed'),
+      );
+      if (!inTime) this.logger.debug({ timeoutMs: RELEASE_STEP_TIMEOUT_MS }, 'cleanup step timed out');
     }
     // After a QUIT the sockets are usually closed already; disconnecting a closed connection
     // would leave ioredis's two-second close timer holding the process open.
