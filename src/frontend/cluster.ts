@@ -9,33 +9,30 @@ import { AggregatorRegistry } from 'prom-client';
 import { ERRORS, isErrorCode } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { FrontendMetrics } from '../metrics/frontend-metrics.js';
+import type { EntryRuntime } from '../runtime/entry-runtime.js';
+import { parseChildMessage } from '../runtime/parent-messages.js';
 
 const METRICS_REQUEST = 'cs-metrics-request';
 const METRICS_REPLY = 'cs-metrics-reply';
 /** A process that dies soon after another is not started again: something is wrong with all of them. */
 const RESTART_AFTER_MS = 1000;
 
-interface ProcessMessage {
+/** The metrics exchange between the primary and its frontend processes (node:cluster's own channel). */
+interface MetricsMessage {
   readonly type?: string;
-  readonly state?: string;
-  readonly url?: string;
   readonly id?: number;
   readonly text?: string;
   readonly error?: string;
-  readonly code?: string;
 }
 
 /**
  * In the primary: starts `count` frontend processes (each runs this program again and serves),
- * tells the parent once all listen, starts a new one when one dies, and stops them all on
- * SIGTERM/SIGINT. Resolves to the exit code: 0 after a stop, else the code of the process that
- * failed to start (its reason is already on stderr and was sent to the parent).
+ * tells the parent once all listen, starts a new one when one dies, and stops them all when
+ * the runtime is asked to stop (SIGTERM/SIGINT, the parent gone). Resolves to the exit code: 0
+ * after a stop, else the code of the process that failed to start (its reason is already on
+ * stderr and was sent to the parent).
  */
-export function runFrontendCluster(
-  count: number,
-  logger: Logger,
-  tellParent: (message: object) => void,
-): Promise<number> {
+export function runFrontendCluster(count: number, logger: Logger, runtime: EntryRuntime): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const listening = new Set<number>();
   let announced = false;
@@ -54,20 +51,29 @@ export function runFrontendCluster(
     };
     const start = (): void => {
       const worker = cluster.fork();
-      worker.on('message', (message: ProcessMessage) => {
-        if (message.type === 'state' && message.state === 'ready') {
+      worker.on('message', (value: unknown) => {
+        const child = parseChildMessage(value);
+        if (child?.type === 'state' && child.state === 'ready') {
           listening.add(worker.id);
           if (!announced && listening.size === count) {
             announced = true;
-            logger.info({ url: message.url, processes: count }, 'frontend processes listening');
-            tellParent({ type: 'state', state: 'ready', url: message.url });
+            logger.info({ url: child.url, processes: count }, 'frontend processes listening');
+            runtime.tellParent({
+              type: 'state',
+              state: 'ready',
+              ...(child.url === undefined ? {} : { url: child.url }),
+            });
           }
-        } else if (message.type === 'fatal') {
+          return;
+        }
+        if (child?.type === 'fatal') {
           // A cluster process's own exit code is lost when it leaves the cluster: take it from here.
-          failedWith =
-            message.code !== undefined && isErrorCode(message.code) ? ERRORS[message.code].exitCode : 1;
-          tellParent(message);
-        } else if (message.type === METRICS_REQUEST && message.id !== undefined) {
+          failedWith = isErrorCode(child.code) ? ERRORS[child.code].exitCode : 1;
+          runtime.tellParent(child);
+          return;
+        }
+        const message = value as MetricsMessage;
+        if (message.type === METRICS_REQUEST && message.id !== undefined) {
           const id = message.id;
           aggregator.clusterMetrics().then(
             (text) => worker.send({ type: METRICS_REPLY, id, text }),
@@ -93,10 +99,7 @@ export function runFrontendCluster(
       });
     };
     for (let i = 0; i < count; i++) start();
-    const stop = (): void => stopAll(0);
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    process.once('disconnect', stop);
+    void runtime.stopRequested.then(() => stopAll(0));
   });
 }
 
@@ -110,7 +113,7 @@ export function clusterMetrics(metrics: FrontendMetrics): FrontendMetrics {
   AggregatorRegistry.setRegistries([metrics.registry]);
   const waiting = new Map<number, (text: string) => void>();
   let nextId = 0;
-  process.on('message', (message: ProcessMessage) => {
+  process.on('message', (message: MetricsMessage) => {
     if (message.type !== METRICS_REPLY || message.id === undefined) return;
     waiting.get(message.id)?.(
       message.text ?? `# metrics of the other processes unavailable: ${message.error}\n`,

@@ -4,6 +4,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { Producer } from '../client/producer.js';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { EntryRuntime } from '../runtime/entry-runtime.js';
+import { settlesWithin } from '../runtime/within.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createFrontendMetrics } from '../metrics/frontend-metrics.js';
 import { describePlacement, placeThisProcess } from '../placement/affinity.js';
@@ -21,10 +23,6 @@ import { buildServer } from './server.js';
 import { SlotRecorder } from './slot-recorder.js';
 
 export type { RunFrontendOptions } from './options.js';
-
-function tellParent(message: object): void {
-  if (process.send !== undefined && process.connected) process.send(message);
-}
 
 /** The address clients can use: a wildcard interface is reached through the loopback. */
 function publicUrl(host: string, port: number, scheme: 'http' | 'https' = 'http'): string {
@@ -106,18 +104,43 @@ class ProducerKeeper {
   }
 }
 
+/** The longest in-flight requests get at a stop; then their connections are closed. */
+const MAX_GRACE_MS = 15_000;
+/** What the Producer's close gets (a Redis that is down must not hold the exit). */
+const PRODUCER_STOP_MS = 2000;
+
 /**
- * Runs the HTTP frontend of one job in this process until SIGTERM/SIGINT. Resolves to the
- * exit code: 0 after a clean stop, 1 when it could not start (port in use...), 2 for invalid
- * options.
+ * Runs the HTTP frontend of one job in this process until SIGTERM/SIGINT; the process's
+ * EntryRuntime owns those (a second one exits at once). Resolves to the exit code, already
+ * set as process.exitCode: 0 after a clean stop, 1 when it could not start (port in use...),
+ * 2 for invalid options.
  */
 export async function runFrontend(options: RunFrontendOptions): Promise<number> {
-  let settings: FrontendSettings;
   const bootLogger = createLogger(options.logFile === undefined ? {} : { file: options.logFile });
+  const runtime = new EntryRuntime({
+    name: 'http',
+    logger: bootLogger,
+    stopTimeoutMs: MAX_GRACE_MS + PRODUCER_STOP_MS + 3000,
+  });
+  const code = await serve(options, bootLogger, runtime);
+  runtime.finish(code);
+  return code;
+}
+
+async function serve(
+  options: RunFrontendOptions,
+  bootLogger: Logger,
+  runtime: EntryRuntime,
+): Promise<number> {
+  let settings: FrontendSettings;
+  const fatal = (error: unknown): number => {
+    runtime.reportFatal(error);
+    return isCsError(error) ? error.exitCode : 1;
+  };
   try {
     settings = resolveFrontendSettings(options);
   } catch (error) {
-    return fatal(bootLogger, error);
+    return fatal(error);
   }
   const { http } = settings;
   const job = http.redisInputQueue;
@@ -132,13 +155,13 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
       logger.warn(describePlacement(placement), 'cpuAffinity auto: CPUs left as they were');
   }
 
-  if (http.processes > 1 && cluster.isPrimary) return runFrontendCluster(http.processes, logger, tellParent);
+  if (http.processes > 1 && cluster.isPrimary) return runFrontendCluster(http.processes, logger, runtime);
 
   let credentials: HttpsCredentials | undefined;
   try {
     credentials = http.httpsEnabled ? loadHttpsCredentials(http) : undefined;
   } catch (error) {
-    return fatal(logger, error);
+    return fatal(error);
   }
 
   const keeper = new ProducerKeeper(settings, logger);
@@ -163,7 +186,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
             `port ${http.port} on ${http.interface} is already in use; stop what listens there or choose another port (--port, or http.port in config.yaml)`,
           )
         : error;
-    return fatal(logger, reason);
+    return fatal(reason);
   }
   if (https !== undefined) {
     try {
@@ -171,7 +194,7 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
     } catch (error) {
       await app.close();
       await keeper.stop();
-      return fatal(logger, error);
+      return fatal(error);
     }
     logger.info(
       { url: publicUrl(http.interface, https.port ?? http.securePort, 'https') },
@@ -181,17 +204,12 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   const url = publicUrl(http.interface, http.port);
   logger.info({ url }, 'frontend listening');
   slots.start();
-  tellParent({ type: 'state', state: 'ready', url });
+  runtime.tellParent({ type: 'state', state: 'ready', url });
 
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    process.once('disconnect', stop);
-  });
+  await runtime.stopRequested;
   logger.info('stopping: answering the requests in flight');
   // fastify stops accepting, then waits for in-flight requests; bounded so a stuck one cannot hold the exit.
-  const graceMs = Math.min(http.requestTimeout + 1000, 15_000);
+  const graceMs = Math.min(http.requestTimeout + 1000, MAX_GRACE_MS);
   const secureClosed = https?.stop(graceMs);
   const closed = await Promise.race([app.close().then(() => true), delay(graceMs, false, { ref: false })]);
   if (!closed) {
@@ -200,20 +218,11 @@ export async function runFrontend(options: RunFrontendOptions): Promise<number> 
   }
   await secureClosed;
   await slots.stop();
-  await keeper.stop();
+  if (!(await settlesWithin(keeper.stop(), PRODUCER_STOP_MS, () => undefined)))
+    logger.warn({ timeoutMs: PRODUCER_STOP_MS }, 'Redis did not answer the close in time');
   logger.info('frontend stopped');
   logger.flush();
   return 0;
-}
-
-function fatal(logger: Logger, error: unknown): number {
-  const code = isCsError(error) ? error.code : 'CS_ERR_INTERNAL';
-  const message = reasonOf(error);
-  logger.error({ code }, message);
-  logger.flush();
-  tellParent({ type: 'fatal', code, message });
-  process.stderr.write(`cluster-serving http: ${message}\n`);
-  return isCsError(error) ? error.exitCode : 1;
 }
 
 function isEntry(): boolean {
@@ -227,15 +236,13 @@ function isEntry(): boolean {
 }
 
 if (isEntry()) {
-  let code: number;
   try {
     const { flags, logFile } = parseFrontendArgv(process.argv.slice(2));
-    code = await runFrontend({ flags, ...(logFile === undefined ? {} : { logFile }) });
+    await runFrontend({ flags, ...(logFile === undefined ? {} : { logFile }) });
   } catch (error) {
+    // Bad argv, before any runtime exists.
     process.stderr.write(`cluster-serving http: ${reasonOf(error)}\n`);
-    code = isCsError(error) ? error.exitCode : 1;
+    process.exitCode = isCsError(error) ? error.exitCode : 1;
+    if (process.connected) process.disconnect();
   }
-  process.exitCode = code;
-  // The IPC channel keeps the process alive; release it so the frontend can exit.
-  if (process.connected) process.disconnect();
 }

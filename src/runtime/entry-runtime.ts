@@ -4,8 +4,8 @@ import { parseParentMessage, type ChildMessage, type ParentMessage } from './par
 
 type Listener = (value: unknown) => void;
 
-/** Why a process was asked to stop. */
-export type StopCause = 'SIGTERM' | 'SIGINT' | 'disconnect';
+/** Why a process was asked to stop (`shutdown`: the supervisor's control request). */
+export type StopCause = 'SIGTERM' | 'SIGINT' | 'disconnect' | 'shutdown';
 
 export interface EntryRuntimeOptions {
   /** How stderr lines name the process: `cluster-serving <name>: ...`. */
@@ -109,12 +109,17 @@ export class EntryRuntime {
    * (the IPC channel, the stop clock, these handlers).
    */
   finish(code: number): void {
-    clearTimeout(this.watchdog);
+    this.close();
     process.exitCode = code;
+    if (process.connected) process.disconnect();
+  }
+
+  /** Removes the handlers and the stop clock, for a process that goes on (the CLI after `start --foreground`). */
+  close(): void {
+    clearTimeout(this.watchdog);
     this.options.logger.flush();
     // One cast for every event: Node types each event's listener separately.
     for (const [event, listener] of this.listeners.splice(0)) process.off(event as 'message', listener);
-    if (process.connected) process.disconnect();
   }
 
   private crash(error: unknown): void {

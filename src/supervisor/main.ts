@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../logging/logger.js';
+import { EntryRuntime } from '../runtime/entry-runtime.js';
 import { dashboardAddress, type DashboardAddress } from './dashboard-address.js';
 import { dashboardHosts } from './dashboard-guard.js';
 import { homePaths, resolveHome } from './home.js';
@@ -17,12 +18,20 @@ const logger = createLogger({
   bindings: { component: 'supervisor' },
 });
 
+// Stopping cancels every job (3 s grace each, together) and stops the managed Redis (5 s).
+const runtime = new EntryRuntime({
+  name: 'supervisor',
+  logger,
+  stopTimeoutMs: 30_000,
+  stopOnDisconnect: false,
+});
+
 let exiting = false;
 const exit = (code: number): void => {
   if (exiting) return;
   exiting = true;
   void (host?.close() ?? Promise.resolve()).finally(() => {
-    logger.flush();
+    runtime.finish(code);
     process.exit(code);
   });
 };
@@ -41,7 +50,7 @@ const host = await hostSupervisor({
   dashboard,
   dashboardHosts: dashboardHosts(process.env),
   marker: 'supervisor/main.js',
-  onShutdownRequested: () => exit(0),
+  onShutdownRequested: () => runtime.requestStop('shutdown'),
 }).catch((error: unknown) => {
   logger.error({ err: error }, 'cannot start the supervisor');
   logger.flush();
@@ -53,7 +62,6 @@ if (host === undefined) {
   process.exit(0);
 }
 
-process.on('SIGTERM', () => exit(0));
-process.on('SIGINT', () => exit(0));
+void runtime.stopRequested.then(() => exit(0));
 // Nobody reads a detached process's terminal; a closed one must not end it.
 process.on('SIGHUP', () => undefined);

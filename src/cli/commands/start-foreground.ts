@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CsError } from '../../errors/registry.js';
 import { createLogger } from '../../logging/logger.js';
+import { EntryRuntime } from '../../runtime/entry-runtime.js';
 import { dashboardAddress } from '../../supervisor/dashboard-address.js';
 import { hostSupervisor } from '../../supervisor/host.js';
 import { isActive } from '../../supervisor/job-record.js';
@@ -26,22 +27,26 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     bindings: { component: 'supervisor' },
   });
   const stop = new AbortController();
+  // Ctrl-C stops every job (bounded: the process exits after 30 s anyway); a second Ctrl-C exits at once.
+  const runtime = new EntryRuntime({ name: 'start', logger, stopTimeoutMs: 30_000, stopOnDisconnect: false });
+  void runtime.stopRequested.then(() => stop.abort());
   const host = await hostSupervisor({
     paths,
     logger,
     marker: process.argv[1] ?? 'cluster-serving',
-    onShutdownRequested: () => stop.abort(),
+    onShutdownRequested: () => runtime.requestStop('shutdown'),
     dashboard: dashboardAddress(process.env),
+  }).catch((error: unknown) => {
+    runtime.close();
+    throw error;
   });
   if (host === undefined) {
+    runtime.close();
     throw new CsError(
       'CS_ERR_CLI_USAGE',
       `a supervisor already runs for ${paths.home}; use start without --foreground, or set CLUSTER_SERVING_HOME to another directory`,
     );
   }
-  const onSignal = (): void => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   const progress = createProgress();
   try {
     let job;
@@ -64,9 +69,7 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
     return code;
   } finally {
     await host.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    logger.flush();
+    runtime.close();
   }
 }
 
