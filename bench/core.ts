@@ -5,6 +5,9 @@
  *   raw        session.run in this process, batch 1, one intra-op thread
  *   serving    InputQueue.predict → Redis → worker process → reply channel → InputQueue
  * at concurrency 1 and 64, with one worker and with two.
+ *   replicas   the MLP serving path with a replica attached, without and with
+ *              `redisMinReplicas: 1` (a WAIT after each write): the cost of confirming
+ *              entries on a replica. `--replicas` runs only these rows.
  *
  * Cores (2 on the reference machine): with one worker, the worker has one core and this
  * process (the client) and redis-server share the other; with two workers all four
@@ -26,6 +29,7 @@ import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/wo
 import { drive, printTable, summarise, type Figures } from './stats.js';
 
 const QUICK = process.argv.includes('--quick');
+const ONLY_REPLICAS = process.argv.includes('--replicas');
 const N1 = QUICK ? 500 : 3000;
 const N64 = QUICK ? 5000 : 30000;
 
@@ -58,17 +62,24 @@ async function raw(path: string, c: ModelCase): Promise<Figures> {
   return summarise(`${c.kind} raw session.run (1 process)`, 1, latencies, seconds);
 }
 
-async function serving(redisUrl: string, job: string, c: ModelCase, workers: number): Promise<Figures[]> {
-  const queue = new InputQueue({ redisUrl, name: job, timeoutMs: 60_000 });
+async function serving(
+  redisUrl: string,
+  job: string,
+  c: ModelCase,
+  workers: number,
+  minReplicas = 0,
+  label = `${c.kind} serving, ${workers} worker(s)`,
+): Promise<Figures[]> {
+  const queue = new InputQueue({ redisUrl, name: job, timeoutMs: 60_000, minReplicas });
   const input = { [c.input]: { data: sampleData(c.shape), shape: c.shape } };
   // Warm both paths (batch 1 and batched) in the worker and the client before measuring.
   await drive(8, 1000, () => queue.predict(input));
   await drive(1, 1000, () => queue.predict(input));
   const rows: Figures[] = [];
   const one = await drive(1, N1, () => queue.predict(input));
-  rows.push(summarise(`${c.kind} serving, ${workers} worker(s)`, 1, one.latencies, one.seconds));
+  rows.push(summarise(label, 1, one.latencies, one.seconds));
   const many = await drive(64, c.kind === 'mlp' ? N64 : Math.min(N64, 10000), () => queue.predict(input));
-  rows.push(summarise(`${c.kind} serving, ${workers} worker(s)`, 64, many.latencies, many.seconds));
+  rows.push(summarise(label, 64, many.latencies, many.seconds));
   await queue.close();
   return rows;
 }
@@ -131,39 +142,8 @@ async function main(): Promise<void> {
   const rows: Figures[] = [];
   const notes: string[] = [];
   try {
-    for (const c of CASES) {
-      const path = await writeModel(dir, c.kind);
-      const rawRow = await raw(path, c);
-      rows.push(rawRow);
-      for (const count of [1, 2]) {
-        const job = `bench_${c.kind}_${count}`;
-        const config = await writeConfig({
-          modelPath: path,
-          jobName: job,
-          redisUrl: redis.url,
-          maxBatchSize: 32,
-        });
-        const started: WorkerProcess[] = [];
-        for (let i = 0; i < count; i++) started.push(await startWorker(config));
-        const [c1, c64] = await serving(redis.url, job, c, count);
-        for (const w of started) await w.stop();
-        if (c1 === undefined || c64 === undefined) continue;
-        rows.push(c1, c64);
-        if (count === 1 && c.kind === 'mlp') {
-          notes.push(
-            `mlp added p50 at concurrency 1: ${(c1.p50Ms - rawRow.p50Ms).toFixed(3)} ms (target ≤ 0.5 ms)`,
-          );
-          notes.push(
-            `mlp throughput at concurrency 64, one worker: ${c64.perSecond.toFixed(0)}/s (target ≥ 10,000/s)`,
-          );
-        }
-        if (c.kind === 'cnn') {
-          notes.push(
-            `cnn throughput at concurrency 64, ${count} worker(s): ${c64.perSecond.toFixed(0)}/s = ${((100 * c64.perSecond) / rawRow.perSecond).toFixed(0)}% of raw single-process${count === 1 ? ' (target ≥ 85%)' : ''}`,
-          );
-        }
-      }
-    }
+    if (ONLY_REPLICAS) await replicaRows(dir, rows, notes);
+    else await allRows(dir, redis.url, rows, notes);
   } finally {
     await redis.stop();
   }
@@ -175,6 +155,82 @@ async function main(): Promise<void> {
   printTable(rows);
   console.log('');
   for (const n of notes) console.log(n);
+}
+
+/** The MLP with one worker against a Redis with one replica: redisMinReplicas 0, then 1. */
+async function replicaRows(dir: string, rows: Figures[], notes: string[]): Promise<void> {
+  const master = await startRedis();
+  const replica = await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+  try {
+    const info = replica.client();
+    for (let i = 0; i < 200 && !/master_link_status:up/.test(await info.info('replication')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const c = CASES[0]!;
+    const path = await writeModel(dir, c.kind);
+    const job = 'bench_replicas';
+    const config = await writeConfig({
+      modelPath: path,
+      jobName: job,
+      redisUrl: master.url,
+      maxBatchSize: 32,
+    });
+    const worker = await startWorker(config);
+    try {
+      const off = await serving(master.url, job, c, 1, 0, 'mlp, 1 replica, redisMinReplicas 0');
+      const on = await serving(master.url, job, c, 1, 1, 'mlp, 1 replica, redisMinReplicas 1');
+      rows.push(...off, ...on);
+      const [off1, off64] = off;
+      const [on1, on64] = on;
+      if (off1 !== undefined && on1 !== undefined && off64 !== undefined && on64 !== undefined) {
+        notes.push(
+          `redisMinReplicas 1 costs ${(on1.p50Ms - off1.p50Ms).toFixed(3)} ms p50 at concurrency 1; throughput at 64: ${on64.perSecond.toFixed(0)}/s against ${off64.perSecond.toFixed(0)}/s`,
+        );
+      }
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await replica.stop();
+    await master.stop();
+  }
+}
+
+async function allRows(dir: string, redisUrl: string, rows: Figures[], notes: string[]): Promise<void> {
+  for (const c of CASES) {
+    const path = await writeModel(dir, c.kind);
+    const rawRow = await raw(path, c);
+    rows.push(rawRow);
+    for (const count of [1, 2]) {
+      const job = `bench_${c.kind}_${count}`;
+      const config = await writeConfig({
+        modelPath: path,
+        jobName: job,
+        redisUrl,
+        maxBatchSize: 32,
+      });
+      const started: WorkerProcess[] = [];
+      for (let i = 0; i < count; i++) started.push(await startWorker(config));
+      const [c1, c64] = await serving(redisUrl, job, c, count);
+      for (const w of started) await w.stop();
+      if (c1 === undefined || c64 === undefined) continue;
+      rows.push(c1, c64);
+      if (count === 1 && c.kind === 'mlp') {
+        notes.push(
+          `mlp added p50 at concurrency 1: ${(c1.p50Ms - rawRow.p50Ms).toFixed(3)} ms (target ≤ 0.5 ms)`,
+        );
+        notes.push(
+          `mlp throughput at concurrency 64, one worker: ${c64.perSecond.toFixed(0)}/s (target ≥ 10,000/s)`,
+        );
+      }
+      if (c.kind === 'cnn') {
+        notes.push(
+          `cnn throughput at concurrency 64, ${count} worker(s): ${c64.perSecond.toFixed(0)}/s = ${((100 * c64.perSecond) / rawRow.perSecond).toFixed(0)}% of raw single-process${count === 1 ? ' (target ≥ 85%)' : ''}`,
+        );
+      }
+    }
+  }
+  await replicaRows(dir, rows, notes);
 }
 
 await main();
