@@ -160,7 +160,7 @@ async function main(): Promise<void> {
 /** The MLP with one worker against a Redis with one replica: redisMinReplicas 0, then 1. */
 async function replicaRows(dir: string, rows: Figures[], notes: string[]): Promise<void> {
   const master = await startRedis();
-  const replica = await startRedis({ extraArgs: ['--replicaof', '127.0.0.1', String(master.port)] });
+  const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
   try {
     const info = replica.client();
     for (let i = 0; i < 200 && !/master_link_status:up/.test(await info.info('replication')); i++) {
