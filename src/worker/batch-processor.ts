@@ -99,7 +99,7 @@ export class BatchProcessor {
         const uriBytes = entry.fields.get('uri')?.length;
         this.logger.warn(
           { id: entry.id, uriBytes: uriBytes ?? null, maxUriBytes: MAX_URI_BYTES },
-          'entry without a usable uri (missing, empty or over maxUriBytes) removed unanswered',
+          'entry without a usable uri (missing, empty or over 4 KB) removed unanswered',
         );
         unanswerable.push({ id: entry.id, counter: DROPPED_NO_URI, result: undefined });
         continue;
@@ -164,6 +164,13 @@ export class BatchProcessor {
         runMs: [],
         computeMs: 0,
       };
+    }
+    // Every record read is answered, so none stays pending for a worker that is alive.
+    const answered = new Set(outcome.answers.map((a) => a.address.entry.id));
+    for (const address of addresses) {
+      if (answered.has(address.entry.id)) continue;
+      const message = 'the worker produced no answer for this record';
+      outcome.answers.push({ address, ok: false, code: 'CS_ERR_INTERNAL', message });
     }
     const encodeStarted = performance.now();
     const answers = encodeAnswers(outcome.answers, {

@@ -92,8 +92,10 @@ export class ModelSession implements Model {
         graphOptimizationLevel: 'all',
         // onnxruntime's CPU arena keeps the peak of the largest run for the life of the session:
         // one [256,3,64,64] run of the test CNN left a worker at 1.1 GB for good. Without it,
-        // a run's buffers go back to the allocator when it ends (the worker was back at 0.2 GB)
-        // and the cost of small runs did not measurably change.
+        // a run's buffers go back to the allocator when it ends (the worker was back at 0.2 GB).
+        // On a loaded 2-core machine runs cost about the same (test CNN, batch 1: median 3.7 ms
+        // with the arena, 4.0 without; batch 32: 120 and 113 ms); bench:model on a quiet one
+        // says more.
         enableCpuMemArena: false,
       });
     } catch (error) {
