@@ -196,6 +196,15 @@ async function main(): Promise<void> {
   const workers: WorkerProcess[] = [];
   let frontend: Frontend | undefined;
   let queue: InputQueue | undefined;
+  // Interrupted (Ctrl-C, a timeout): leave no worker, frontend or redis-server behind.
+  const interrupted = (): void => {
+    for (const worker of workers) worker.child.kill('SIGKILL');
+    frontend?.child.kill('SIGKILL');
+    redis.process.kill('SIGKILL');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const model = await writeModel(dir, 'mlp');
     workers.push(

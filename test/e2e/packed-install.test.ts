@@ -259,9 +259,13 @@ describe('the packed project installed into an empty prefix', () => {
       const model = await writeModel(join(job, 'models'), 'mlp');
       chmodSync(join(job, 'models'), 0o755);
       chmodSync(model, 0o644);
+      // As in the pods (read-only root filesystem): HOME cannot be written, only the
+      // CLUSTER_SERVING_HOME the image points at a writable volume.
       const home = join(root, 'container-home');
-      mkdirSync(home);
-      chownSync(home, NOBODY.uid, NOBODY.gid);
+      mkdirSync(home, { mode: 0o755 });
+      const writable = join(root, 'container-tmp');
+      mkdirSync(writable);
+      chownSync(writable, NOBODY.uid, NOBODY.gid);
       const httpPort = await freePort();
       const healthPort = await freePort();
       const config = join(job, 'config.yaml');
@@ -270,7 +274,11 @@ describe('the packed project installed into an empty prefix', () => {
         `modelPath: ${model}\njobName: container\nredisUrl: ${redis.url}\nmodelParallelism: 1\ncpuAffinity: off\nhttp:\n  interface: 127.0.0.1\n  port: ${httpPort}\n`,
         { mode: 0o644 },
       );
-      const env = userEnv(root, { HOME: home, CLUSTER_SERVING_HOME: join(home, '.cluster-serving') });
+      const env = userEnv(root, {
+        HOME: home,
+        TMPDIR: writable,
+        CLUSTER_SERVING_HOME: join(writable, 'cluster-serving'),
+      });
       const asNobody = (args: readonly string[]): ChildProcess => {
         const child = spawn(
           'setpriv',
