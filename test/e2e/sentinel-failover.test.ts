@@ -131,7 +131,13 @@ async function startReplicatedRedis(): Promise<Replicated> {
   return { sentinelUrl: `redis-sentinel://:${PASSWORD}@${hosts}/${MASTER}`, masterPid };
 }
 
-async function workerHost(host: string, redisUrl: string, minReplicas: number): Promise<void> {
+/** Starts the job on a worker host, with its HTTP frontend on `httpPort` when given. */
+async function workerHost(
+  host: string,
+  redisUrl: string,
+  minReplicas: number,
+  httpPort?: number,
+): Promise<void> {
   const cli = await CliHarness.create({ wrap: network.wrap(host) });
   closers.push(() => cli.cleanup());
   const model = await writeModel(join(cli.root, 'models'), 'mlp');
@@ -139,6 +145,7 @@ async function workerHost(host: string, redisUrl: string, minReplicas: number): 
     'p',
     { jobName: 'fo', modelParallelism: 1, redisUrl, redisMinReplicas: minReplicas, redisTimeout: 2000 },
     model,
+    httpPort === undefined ? '' : `http:\n  port: ${httpPort}\n`,
   );
   const started = await cli.run(['start', '-c', path, '--timeout', '120'], {
     env: { CLUSTER_SERVING_HOSTNAME: host },
@@ -147,6 +154,8 @@ async function workerHost(host: string, redisUrl: string, minReplicas: number): 
 }
 
 interface FailoverFigures {
+  /** Where w1's HTTP frontend listens. */
+  readonly httpUrl: string;
   readonly gapMs: number;
   readonly accepted: number;
   readonly lost: number;
@@ -156,7 +165,11 @@ interface FailoverFigures {
 /** Steady load through the Sentinels; SIGKILL the master; measure the gap and what was lost. */
 async function killMasterUnderLoad(minReplicas: number): Promise<FailoverFigures> {
   const { sentinelUrl, masterPid } = await startReplicatedRedis();
-  await Promise.all([workerHost('w1', sentinelUrl, minReplicas), workerHost('w2', sentinelUrl, minReplicas)]);
+  const httpPort = await freePort();
+  await Promise.all([
+    workerHost('w1', sentinelUrl, minReplicas, httpPort),
+    workerHost('w2', sentinelUrl, minReplicas),
+  ]);
   const queue = new InputQueue({ redisUrl: sentinelUrl, name: 'fo', minReplicas, redisTimeoutMs: 2000 });
   closers.push(() => queue.close());
   const results = new OutputQueue({ redisUrl: sentinelUrl, name: 'fo' });
@@ -217,7 +230,13 @@ async function killMasterUnderLoad(minReplicas: number): Promise<FailoverFigures
       { what: 'late answers', timeoutMs: 15_000, intervalMs: 500 },
     ).catch(() => unanswered());
   }
-  return { gapMs: Math.min(...resumed) - killedAt, accepted: accepted.size, lost: missing.length, errors };
+  return {
+    httpUrl: `http://${network.host('w1').address}:${httpPort}`,
+    gapMs: Math.min(...resumed) - killedAt,
+    accepted: accepted.size,
+    lost: missing.length,
+    errors,
+  };
 }
 
 describe('Redis failover through Sentinel', { timeout: 400_000 }, () => {
@@ -227,6 +246,19 @@ describe('Redis failover through Sentinel', { timeout: 400_000 }, () => {
       `Sentinel failover, redisMinReplicas 0: gap ${figures.gapMs} ms; ${figures.accepted} accepted, ${figures.lost} lost; errors ${JSON.stringify(figures.errors)}`,
     );
     expect(figures.accepted).toBeGreaterThan(50);
+    // w1's frontend followed the failover too: it answers through the promoted master.
+    const status = await waitFor(
+      async () => {
+        const answer = await fetch(`${figures.httpUrl}/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ instances: [{ input: [1, 2, 3, 4] }] }),
+        });
+        return answer.status === 200 ? answer.status : undefined;
+      },
+      { what: "w1's frontend to answer after the failover", timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(status).toBe(200);
   });
 
   it('with redisMinReplicas: 1 nothing confirmed is lost', async () => {
