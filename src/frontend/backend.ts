@@ -26,7 +26,17 @@ export interface RepositoryEntry {
  * talks to Redis; tests use an in-memory one so routing, validation and every error code can
  * be checked with inject() and no socket.
  */
+/** The frontend's link to Redis, as its health routes show it. */
+export interface RedisLinkState {
+  /** `up`: connected; `down`: not connected (the frontend answers 503 and keeps trying). */
+  readonly state: 'up' | 'down';
+  /** Times this frontend's connection to Redis was lost since it started (a Redis restart counts). */
+  readonly lost: number;
+}
+
 export interface PredictionBackend {
+  /** How the link to Redis is; backends without one (tests) leave it out. */
+  redisLink?(): RedisLinkState;
   /** Resolves with the worker's answer; rejects with a CsError (queue full, Redis down, timeout). */
   submit(inputs: readonly NamedTensor[], options: { timeoutMs: number }): Promise<Prediction>;
   /**

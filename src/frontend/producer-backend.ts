@@ -12,7 +12,7 @@ import {
   readStats,
 } from '../redis/job-state.js';
 import { readTotals, type JobTotals } from '../redis/stats-schema.js';
-import type { JobStatus, Prediction, PredictionBackend, RepositoryEntry } from './backend.js';
+import type { JobStatus, Prediction, PredictionBackend, RedisLinkState, RepositoryEntry } from './backend.js';
 import { keys } from '../redis/keys.js';
 
 /** The part of the client Producer the frontend uses. */
@@ -52,6 +52,9 @@ interface CachedStatus {
  */
 export class ProducerBackend implements PredictionBackend {
   private readonly source: () => ProducerLike | undefined;
+  /** Connections whose losses are counted (the Producer may be replaced). */
+  private readonly watched = new WeakSet<Redis>();
+  private lostCount = 0;
   private readonly job: string;
   private readonly cacheMs: number;
   private readonly readTimeoutMs: number;
@@ -151,8 +154,30 @@ export class ProducerBackend implements PredictionBackend {
     return this.pending;
   }
 
+  redisLink(): RedisLinkState {
+    const redis = this.watch();
+    return { state: redis?.status === 'ready' ? 'up' : 'down', lost: this.lostCount };
+  }
+
+  /** The current connection, its losses counted from the first time it is seen. */
+  private watch(): Redis | undefined {
+    const redis = this.source()?.redis;
+    if (redis !== undefined && !this.watched.has(redis)) {
+      this.watched.add(redis);
+      // A loss is a ready connection closing; failed reconnect attempts close too and do not count.
+      let up = redis.status === 'ready';
+      redis.on('ready', () => (up = true));
+      redis.on('close', () => {
+        if (up) this.lostCount += 1;
+        up = false;
+      });
+    }
+    return redis;
+  }
+
   /** The Producer when its connection is up; Redis down is a fast 503, not a wait. */
   private connected(): ProducerLike {
+    this.watch();
     const producer = this.source();
     if (producer === undefined) {
       throw new CsError(

@@ -84,16 +84,20 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     });
   });
 
+  // Triton's clients read only the status; the body also says how the link to Redis is.
+  const redisLink = (): Record<string, unknown> =>
+    backend.redisLink === undefined ? {} : { redis: backend.redisLink() };
+
   app.get('/v2/health/live', (_request, reply) => {
-    void reply.send({ live: true });
+    void reply.send({ live: true, ...redisLink() });
   });
 
   app.get('/v2/health/ready', async (_request, reply) => {
     try {
       await context.readyModel();
-      return reply.send({ ready: true });
+      return reply.send({ ready: true, ...redisLink() });
     } catch (error) {
-      return notReady(reply, error, {});
+      return notReady(reply, error, redisLink());
     }
   });
 

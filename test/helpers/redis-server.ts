@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { waitFor } from './wait-for.js';
 
@@ -54,6 +55,11 @@ export async function startRedis(
       'no',
       '--loglevel',
       'warning',
+      // A replica writes the snapshot it receives even without `save`: keep it out of the checkout.
+      '--dir',
+      tmpdir(),
+      '--dbfilename',
+      `cs-test-${port}.rdb`,
       ...(options.args ?? []),
     ],
     { stdio: 'ignore' },

@@ -131,7 +131,18 @@ describe('HTTP frontend when things go wrong', () => {
     const x = seeded(4, 4);
     expect((await postJson(`${f.url}/v2/models/flaky_job/infer`, infer(x))).status).toBe(200);
 
+    const live = async (): Promise<Record<string, unknown>> =>
+      (await (await fetch(`${f.url}/v2/health/live`)).json()) as Record<string, unknown>;
+    expect(await live()).toEqual({ live: true, redis: { state: 'up', lost: 0 } });
+
     await stopProcess(server);
+    // Live still (the process is fine), and it says Redis is down and the link was lost once.
+    await waitFor(async () => ((await live())['redis'] as { state: string }).state === 'down', {
+      what: 'the health route to show Redis down',
+    });
+    const ready = await fetch(`${f.url}/v2/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { redis: unknown }).redis).toEqual({ state: 'down', lost: 1 });
     const down = await postJson(`${f.url}/v2/models/flaky_job/infer`, infer(x));
     expect(down.status).toBe(503);
     expect(down.body['error']).toContain('Redis');
@@ -153,6 +164,7 @@ describe('HTTP frontend when things go wrong', () => {
       mlpReference(x, 1),
       'after restart',
     );
+    expect(await live()).toEqual({ live: true, redis: { state: 'up', lost: 1 } });
     // Its reply channel is subscribed again on the new server (answers come pushed, not read late).
     const probe = new Redis(url);
     try {

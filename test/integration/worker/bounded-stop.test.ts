@@ -50,7 +50,9 @@ describe('stopping a worker while Redis is down', { timeout: 120_000 }, () => {
     // Two different signals: two of the same sent together may reach the process as one.
     worker.child.kill('SIGINT');
     worker.child.kill('SIGTERM');
-    const code = await exitCodeWithin(worker, 40_000, 'the worker to exit after a second SIGTERM');
-    expect(code).toBe(143);
+    const code = await exitCodeWithin(worker, 40_000, 'the worker to exit after a second signal');
+    // Pending together, they may be handled in either order: 130 (SIGINT) or 143 (SIGTERM)
+    // for the second; a graceful stop would exit 0, and before there was no exit at all.
+    expect([130, 143]).toContain(code);
   });
 });
