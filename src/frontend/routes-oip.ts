@@ -80,7 +80,7 @@ export function registerOipRoutes(app: FastifyInstance, context: RouteContext): 
     void reply.send({
       name: 'cluster-serving',
       version: context.version,
-      extensions: ['binary_tensor_data', 'classification', 'model_configuration'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration', 'statistics'],
     });
   });
 

@@ -56,7 +56,7 @@ export function registerStatsRoutes(
   context: { readonly backend: PredictionBackend; readonly job: string },
 ): void {
   const { backend, job } = context;
-  const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const answer = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     const { name, version } = request.params as StatsParams;
     if (name !== undefined && name !== job) {
       throw new CsError(
@@ -71,7 +71,8 @@ export function registerStatsRoutes(
       );
     }
     const totals = await backend.totals();
-    void reply.header('cache-control', 'no-store').send({ model_stats: [modelStatJson(job, totals)] });
+    // Returned, so that an answer compressed in onSend is the one sent (see server.ts).
+    return reply.header('cache-control', 'no-store').send({ model_stats: [modelStatJson(job, totals)] });
   };
   app.get('/v2/models/stats', answer);
   app.get('/v2/models/:name/stats', answer);

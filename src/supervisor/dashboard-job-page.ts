@@ -36,6 +36,7 @@ export function renderJobPage(detail: JobDetail, context: PageContext): string {
 <dt>id</dt><dd>${escapeHtml(job.id)}</dd>
 <dt>workers</dt><dd>${escapeHtml(workersCell(job))}</dd>
 <dt>restarts</dt><dd>${job.restarts}</dd>
+<dt>Redis</dt><dd>${escapeHtml(job.redisState)}${job.redisRestarts === null ? '' : ` (${job.redisRestarts} restarts)`}</dd>
 <dt>processed</dt><dd>${formatFigure(job.processed)}</dd>
 <dt>queued</dt><dd>${formatFigure(job.queued)}</dd>
 <dt>in flight</dt><dd>${formatFigure(job.inFlight)}</dd>

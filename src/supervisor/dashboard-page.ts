@@ -125,12 +125,22 @@ export function extraFields(job: ListedJob): [string, unknown][] {
   return Object.entries(job).filter(([key]) => !known.has(key));
 }
 
+/** The managed Redis of a job when it is not simply up: a job whose Redis restarts answers nothing meanwhile. */
+export function redisNote(job: ListedJob): string {
+  if (job.redisState === 'up' || job.redisState === undefined) return '';
+  const restarts = job.redisRestarts === null ? '' : `, ${job.redisRestarts} restarts`;
+  return `Redis ${job.redisState}${restarts}`;
+}
+
 function card(job: ListedJob, context: PageContext): string {
-  const extra = extraFields(job)
-    .map(
+  const extra = [
+    redisNote(job),
+    ...extraFields(job).map(
       ([key, value]) =>
         `${escapeHtml(key)}: ${escapeHtml(typeof value === 'string' ? value : JSON.stringify(value))}`,
-    )
+    ),
+  ]
+    .filter((part) => part !== '')
     .join(' · ');
   return `<section class="card" data-job="${escapeHtml(job.id)}"><h2><a href="/jobs/${encodeURIComponent(job.id)}">${cutName(job.name)}</a> ${stateBadge(job.state)}${extra === '' ? '' : ` <small>${extra}</small>`}</h2>${liveFigures(job, context.slots?.get(job.id), context.now.getTime())}${actionButtons(job, context.token)}</section>`;
 }

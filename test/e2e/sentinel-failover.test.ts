@@ -72,6 +72,11 @@ async function startReplicatedRedis(): Promise<Replicated> {
       'no',
       '--loglevel',
       'warning',
+      // Replicas write the snapshot they receive: into this test's directory, one file each.
+      '--dir',
+      dir,
+      '--dbfilename',
+      `${host}-${port}.rdb`,
       ...(host === 'r1' ? [] : ['--replicaof', master, String(port)]),
     ]);
     if (host === 'r1') masterPid = child.pid ?? 0;

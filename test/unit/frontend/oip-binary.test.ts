@@ -200,7 +200,7 @@ describe('the binary tensor extension', () => {
   it('names the extension in the server metadata', async () => {
     const server = serve(new FakeBackend());
     expect((await server.inject({ url: '/v2' })).json()).toMatchObject({
-      extensions: ['binary_tensor_data', 'classification', 'model_configuration'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration', 'statistics'],
     });
   });
 });

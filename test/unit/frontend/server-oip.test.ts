@@ -43,7 +43,7 @@ describe('OIP metadata and health', () => {
     const server = serve(backend);
     expect((await server.inject({ url: '/v2' })).json()).toMatchObject({
       name: 'cluster-serving',
-      extensions: ['binary_tensor_data', 'classification', 'model_configuration'],
+      extensions: ['binary_tensor_data', 'classification', 'model_configuration', 'statistics'],
     });
     expect((await server.inject({ url: '/v2/health/live' })).json()).toEqual({ live: true });
     const ready = await server.inject({ url: '/v2/health/ready' });

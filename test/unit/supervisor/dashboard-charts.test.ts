@@ -56,10 +56,13 @@ describe('overview', () => {
       ...RUNNING_JOB,
       state: 'degraded',
       redisState: 'restarting',
+      redisRestarts: 3,
+      fromNewerSupervisor: 'x',
     } as unknown as typeof RUNNING_JOB;
     const page = renderDashboardPage([job], { home: '/h', now: new Date(0), token: 't', slots: new Map() });
     expect(page).toContain('>degraded<');
-    expect(page).toContain('redisState: restarting');
+    expect(page).toContain('Redis restarting, 3 restarts');
+    expect(page).toContain('fromNewerSupervisor: x');
     expect(page).toContain('data-action="stop"');
   });
 });
@@ -74,7 +77,12 @@ describe('job page', () => {
     } as unknown as ServingConfig);
     const page = renderJobPage(
       {
-        job: { ...RUNNING_JOB, state: 'degraded', redisState: 'restarting' } as unknown as typeof RUNNING_JOB,
+        job: {
+          ...RUNNING_JOB,
+          state: 'degraded',
+          redisState: 'restarting',
+          fromNewerSupervisor: 'x',
+        } as unknown as typeof RUNNING_JOB,
         config,
         workers: [
           { host: 'b-host', consumer: 'b-1', pid: 11, heartbeatAgeMs: 1500, restarts: null, state: 'ready' },
@@ -93,7 +101,8 @@ describe('job page', () => {
     expect(page).toContain('backoff');
     expect(page).toContain('&#60;boom&#62;');
     expect(page).toContain('degraded');
-    expect(page).toContain('redisState');
+    expect(page).toContain('<dt>Redis</dt><dd>restarting');
+    expect(page).toContain('fromNewerSupervisor');
     expect(page).toContain('data-action="cancel"');
     expect(page).toContain('statistics unavailable');
   });
