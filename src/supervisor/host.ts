@@ -1,5 +1,6 @@
 import { open, rm } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
+import { hostName } from '../worker/host-name.js';
 import { sendRequest } from './control-client.js';
 import { ControlServer, type RequestContext } from './control-server.js';
 import type { DashboardAddress } from './dashboard-address.js';
@@ -7,6 +8,7 @@ import { startDashboard } from './dashboard.js';
 import { assertSocketPathFits, prepareHome, type HomePaths } from './home.js';
 import { DEFAULT_LOG_ROTATION, rotateLogs, type LogRotation } from './log-rotation.js';
 import { isOurProcess, processStartTime } from './process-identity.js';
+import type { ControlRequest } from './protocol.js';
 import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readIdentity, removeFiles, type Identity } from './state-store.js';
 import { Supervisor } from './supervisor.js';
@@ -38,6 +40,25 @@ const QUEUE_SAMPLE_MS = 5000;
 /** A control context for actions that no CLI waits on. */
 function quietContext(): RequestContext {
   return { progress: () => undefined, signal: new AbortController().signal };
+}
+
+/**
+ * Stop and Cancel on the dashboard end a job whose workers also run on other hosts on every
+ * host, as `--all-hosts` does; a job of this host alone through the supervisor's own stop.
+ */
+async function endFromDashboard(
+  supervisor: Supervisor,
+  action: 'stop' | 'cancel',
+  id: string,
+): Promise<unknown> {
+  const job = (await supervisor.list(true)).find((j) => j.id === id);
+  const here = hostName();
+  const allHosts = job?.workers.hosts.some((h) => h.host !== here && h.workers > 0) === true;
+  const request: ControlRequest =
+    action === 'stop'
+      ? { type: 'stop', target: id, drainTimeoutMs: DASHBOARD_DRAIN_MS, allHosts }
+      : { type: 'cancel', target: id, allHosts };
+  return supervisor.handle(request, quietContext());
 }
 
 export interface SupervisorHost {
@@ -104,8 +125,8 @@ export async function hostSupervisor(options: HostOptions): Promise<SupervisorHo
             jobs: () => supervisor.list(true),
             slots: (id) => supervisor.slots(id),
             detail: (id) => supervisor.detail(id),
-            stop: (id) => supervisor.stopJob(id, DASHBOARD_DRAIN_MS, quietContext()),
-            cancel: (id) => supervisor.cancelJob(id),
+            stop: (id) => endFromDashboard(supervisor, 'stop', id),
+            cancel: (id) => endFromDashboard(supervisor, 'cancel', id),
           },
           logger,
           options.dashboardHosts,

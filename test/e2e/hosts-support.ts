@@ -25,7 +25,8 @@ export class TwoHostJob {
     await Promise.all(this.harnesses.splice(0).map((cli) => cli.cleanup()));
   }
 
-  async start(extra: Record<string, string | number> = {}): Promise<TwoHosts> {
+  /** `envA`: more environment for host ha's `start` (and so its supervisor). */
+  async start(extra: Record<string, string | number> = {}, envA: NodeJS.ProcessEnv = {}): Promise<TwoHosts> {
     const a = await this.hostCli('ha');
     const b = await this.hostCli('hb');
     const port = await freePort();
@@ -35,7 +36,7 @@ export class TwoHostJob {
     const pathA = await a.project('p', config, model);
     const pathB = await b.project('p', config, model);
     const startA = await a.run(['start', '-c', pathA, '--timeout', '120'], {
-      env: { CLUSTER_SERVING_HOSTNAME: 'ha' },
+      env: { CLUSTER_SERVING_HOSTNAME: 'ha', ...envA },
     });
     expect(startA.code, startA.stderr).toBe(0);
     expect(startA.stdout).toContain('started by cluster-serving');

@@ -4,6 +4,7 @@ import { InputQueue } from '../../src/client/input-queue.js';
 import { writeModel } from '../fixtures/onnx-models.js';
 import { TestNetwork } from '../helpers/netns.js';
 import { freePort } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { expectMlpAnswer } from './e2e-support.js';
 import { hostsListed, listed, TwoHostJob } from './hosts-support.js';
 
@@ -87,6 +88,33 @@ describe('one job served from several hosts', { timeout: 240_000 }, () => {
       [b, 'hb'],
     ] as const) {
       expect(await listed(cli, host)).toEqual([]);
+    }
+  });
+
+  it("the dashboard's Cancel ends a job that runs on several hosts on every host", async () => {
+    const dashboard = `${network.host('ha').address}:${await freePort()}`;
+    const { a, b } = await hosts.start({}, { CLUSTER_SERVING_DASHBOARD: dashboard });
+    const [job] = await hostsListed(a, 'ha', 2);
+    const id = (job as unknown as { id: string }).id;
+    // The test's namespace reaches ha's address: read the page's token as a browser would.
+    const page = await (await fetch(`http://${dashboard}/jobs/${id}`)).text();
+    const token = /name="token" value="([^"]+)"/.exec(page)?.[1];
+    expect(token, 'the job page carries the action token').toBeDefined();
+    const answer = await fetch(`http://${dashboard}/jobs/${id}/cancel`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: `http://${dashboard}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(token ?? '')}`,
+    });
+    expect(answer.status).toBe(303);
+    for (const [cli, host] of [
+      [a, 'ha'],
+      [b, 'hb'],
+    ] as const) {
+      await waitFor(async () => (await listed(cli, host)).length === 0, {
+        what: `the job to be gone from list on ${host}`,
+        timeoutMs: 30_000,
+      });
     }
   });
 });
