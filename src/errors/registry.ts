@@ -32,7 +32,8 @@ export const ERRORS = {
   CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is too old' },
   CS_ERR_REDIS_REPLICAS: {
     exitCode: 1,
-    httpStatus: 503,
+    // The entry was written: like every "accepted, outcome unknown" answer, a 504, not a retryable 503.
+    httpStatus: 504,
     summary: 'fewer Redis replicas than redisMinReplicas hold the entry (outcome unknown)',
   },
   CS_ERR_REDIS_NOT_INSTALLED: { exitCode: 1, httpStatus: 500, summary: 'redis-server is not installed' },

@@ -219,6 +219,11 @@ describe('POST /v2/models/{job}/infer', () => {
       backend.answer = answer;
       expect((await statusFor()).status).toBe(status);
     }
+    // Written, but fewer replicas than redisMinReplicas confirmed it: accepted, outcome unknown.
+    backend.answer = () => {
+      throw new CsError('CS_ERR_REDIS_REPLICAS', 'WAIT: 0 of 1 replicas');
+    };
+    expect(await statusFor()).toMatchObject({ status: 504, retry: undefined });
     backend.answer = () => ({
       kind: 'error',
       code: 'CS_ERR_DEADLINE_EXCEEDED',
