@@ -13,7 +13,8 @@ export async function main(argv: string[], invokedAs: string): Promise<void> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    process.exitCode = reportError(error, { invokedAs, argv, usage });
+    const subcommands = new Set(program.commands.map((command) => command.name()));
+    process.exitCode = reportError(error, { invokedAs, argv, usage, subcommands });
   }
 }
 
@@ -112,6 +113,16 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     });
 
   program
+    .command('clear')
+    .description('forget finished jobs (stopped, cancelled, failed): all, or the one named')
+    .argument('[job]', 'name or id of a finished job (default: every finished job)')
+    .option('--json', 'print the cleared jobs as JSON', false)
+    .action(async (job: string | undefined, options: { json: boolean }) => {
+      const { runClear } = await import('./commands/clear.js');
+      process.exitCode = await runClear({ target: job, json: options.json });
+    });
+
+  program
     .command('shutdown')
     .description('stop every job, frontend and the managed Redis, then the supervisor')
     .option('--keep-data', "keep the managed Redis's append-only file (queued entries, results)", false)
@@ -195,6 +206,7 @@ interface ReportContext {
   readonly invokedAs: string;
   readonly argv: readonly string[];
   readonly usage: UsageNote;
+  readonly subcommands: ReadonlySet<string>;
 }
 
 /**
@@ -248,24 +260,12 @@ function describeFailure(error: unknown, context: ReportContext): Failure | unde
 }
 
 /** `cluster-serving stop --help` when the subcommand is known, else `cluster-serving --help`. */
-function helpCommand({ invokedAs, argv }: ReportContext): string {
+function helpCommand({ invokedAs, argv, subcommands }: ReportContext): string {
   const first = argv[0];
   const subcommand =
-    invokedAs === 'cluster-serving' && first !== undefined && SUBCOMMANDS.has(first) ? ` ${first}` : '';
+    invokedAs === 'cluster-serving' && first !== undefined && subcommands.has(first) ? ` ${first}` : '';
   return `${invokedAs}${subcommand} --help`;
 }
-
-const SUBCOMMANDS = new Set([
-  'init',
-  'start',
-  'list',
-  'stop',
-  'cancel',
-  'shutdown',
-  'logs',
-  'worker',
-  'http',
-]);
 
 /** --json anywhere before a `--` that ends the options. */
 function wantsJson(argv: readonly string[]): boolean {
