@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import type { ListedJob } from '../supervisor/job-record.js';
+import { shellWord } from './shell-word.js';
 import {
   formatFigure as figure,
   formatUptime,
@@ -95,8 +96,8 @@ export function renderStarted(job: ListedJob, dashboard: string | null = null): 
     );
   }
   lines.push(`see it:       cluster-serving list`);
-  lines.push(`stop it:      cluster-serving stop ${job.name}`);
-  lines.push(`stop it now:  cluster-serving cancel ${job.name}`);
+  lines.push(`stop it:      cluster-serving stop ${shellWord(job.name)}`);
+  lines.push(`stop it now:  cluster-serving cancel ${shellWord(job.name)}`);
   return `${lines.join('\n')}\n`;
 }
 
