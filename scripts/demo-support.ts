@@ -86,19 +86,25 @@ export interface CliOutcome {
   readonly stderr: string;
 }
 
-/** Runs the real CLI, showing its output as it comes and keeping it to read (the reason, the addresses). */
-export function runCli(args: readonly string[]): Promise<CliOutcome> {
+/**
+ * Runs the real CLI, showing its output as it comes (unless `echo` is false) and keeping it
+ * to read (the reason, the addresses).
+ */
+export function runCli(
+  args: readonly string[],
+  { echo = true }: { echo?: boolean } = {},
+): Promise<CliOutcome> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      process.stdout.write(chunk);
+      if (echo) process.stdout.write(chunk);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      process.stderr.write(chunk);
+      if (echo) process.stderr.write(chunk);
     });
     child.once('error', reject);
     child.once('exit', (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
@@ -107,4 +113,19 @@ export function runCli(args: readonly string[]): Promise<CliOutcome> {
 
 export function row(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+}
+
+/**
+ * The demo job when an earlier demo left it running, with the dashboard's address: asked
+ * before starting, so a second run uses it instead of failing first with CS_ERR_JOB_RUNNING.
+ */
+export async function runningDemo(): Promise<{ dashboard: string | undefined } | undefined> {
+  const listed = await runCli(['list', '--json'], { echo: false });
+  if (listed.code !== 0) return undefined;
+  const { jobs, dashboard } = JSON.parse(listed.stdout) as {
+    jobs?: { name?: string }[];
+    dashboard?: string | null;
+  };
+  if (!(jobs ?? []).some((job) => job.name === JOB)) return undefined;
+  return { dashboard: dashboard ?? undefined };
 }

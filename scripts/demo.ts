@@ -23,6 +23,7 @@ import {
   ROOT,
   row,
   runCli,
+  runningDemo,
   type Classified,
 } from './demo-support.js';
 
@@ -137,10 +138,15 @@ async function main(): Promise<number> {
   await writeFile(configPath, demoConfig(classifierPath(), redisPort, httpPort));
   process.stdout.write(`Config for the PaddleOCR text-orientation classifier: ${configPath}\n`);
 
-  const started = await runCli(['start', '-c', configPath]);
-  if (started.code !== 0) {
-    if (!started.stderr.includes('CS_ERR_JOB_RUNNING')) return started.code;
+  let dashboard: string | undefined;
+  const earlier = await runningDemo();
+  if (earlier !== undefined) {
     process.stdout.write(`Job ${JOB} is already running from an earlier demo; using it.\n`);
+    dashboard = earlier.dashboard;
+  } else {
+    const started = await runCli(['start', '-c', configPath]);
+    if (started.code !== 0) return started.code;
+    dashboard = /^\s*dashboard:\s*(https?:\/\/\S+)/m.exec(started.stdout)?.[1];
   }
 
   const samples = await loadSamples();
@@ -150,7 +156,6 @@ async function main(): Promise<number> {
   const client = await viaClient(samples, redisPort);
   const http = await viaHttp(samples, httpPort);
   const allRight = report(samples, client, http);
-  const dashboard = /^\s*dashboard:\s*(\S+)/m.exec(started.stdout)?.[1];
   process.stdout.write(closingLines(httpPort, dashboard));
   return allRight ? 0 : 1;
 }

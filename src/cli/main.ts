@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { CsError, ERRORS, isCsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 
 /**
  * The `cluster-serving` program. Each subcommand lives in `commands/` and is imported only
@@ -8,29 +8,40 @@ import { CsError, isCsError, reasonOf } from '../errors/registry.js';
  * `invokedAs` names the binary in messages (the aliases map to start/shutdown/init).
  */
 export async function main(argv: string[], invokedAs: string): Promise<void> {
-  const program = buildProgram();
+  const usage: UsageNote = { message: undefined };
+  const program = buildProgram(usage);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
-    process.exitCode = reportError(error, invokedAs);
+    const subcommands = new Set(program.commands.map((command) => command.name()));
+    process.exitCode = reportError(error, { invokedAs, argv, usage, subcommands });
   }
 }
 
+/** What commander said about a usage error; printed by reportError with its code instead. */
+interface UsageNote {
+  message: string | undefined;
+}
+
 /** Aliases (cluster-serving-start...) run this same program with their subcommand prefilled. */
-function buildProgram(): Command {
+function buildProgram(usage: UsageNote): Command {
   const program = new Command('cluster-serving')
     .description('Run trained ONNX models as a streaming inference service')
-    .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
       writeOut: (text) => process.stdout.write(text),
+      // Kept for reportError, which prints it like every other error: with its code.
+      outputError: (text) => {
+        usage.message = text.trim().replace(/^error: /, '');
+      },
     })
     .version(packageVersion(), '-V, --version')
     .addHelpText(
       'after',
       `
 Exit codes: 0 ok, 1 failure (the message ends with its CS_ERR_ code), 2 usage or config error.
+With --json a failing command prints {"error":{"code","message"}} on stdout.
 Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.json, logs/.`,
     );
 
@@ -99,6 +110,16 @@ Home: $CLUSTER_SERVING_HOME (default ~/.cluster-serving): control socket, state.
     .action(async (job: string, options: { json: boolean; allHosts: boolean }) => {
       const { runCancel } = await import('./commands/cancel.js');
       process.exitCode = await runCancel({ target: job, json: options.json, allHosts: options.allHosts });
+    });
+
+  program
+    .command('clear')
+    .description('forget finished jobs (stopped, cancelled, failed): all, or the one named')
+    .argument('[job]', 'name or id of a finished job (default: every finished job)')
+    .option('--json', 'print the cleared jobs as JSON', false)
+    .action(async (job: string | undefined, options: { json: boolean }) => {
+      const { runClear } = await import('./commands/clear.js');
+      process.exitCode = await runClear({ target: job, json: options.json });
     });
 
   program
@@ -181,27 +202,73 @@ function secondsOption(flag: string, value: string): number {
   return seconds;
 }
 
-/** Prints one readable line for a failure and returns the exit code it stands for. */
-function reportError(error: unknown, invokedAs: string): number {
-  if (error instanceof CommanderError) {
-    // commander already printed its message (or the help text).
-    return error.code === 'commander.helpDisplayed' ||
-      error.code === 'commander.version' ||
-      error.exitCode === 0
-      ? 0
-      : 2;
+interface ReportContext {
+  readonly invokedAs: string;
+  readonly argv: readonly string[];
+  readonly usage: UsageNote;
+  readonly subcommands: ReadonlySet<string>;
+}
+
+/**
+ * Prints one readable line for a failure (stderr, ending with its code) and, when the
+ * command line asked for --json, the same error as JSON on stdout; returns the exit code.
+ */
+function reportError(error: unknown, context: ReportContext): number {
+  const failure = describeFailure(error, context);
+  if (failure === undefined) return 0;
+  process.stderr.write(`${context.invokedAs}: ${failure.message} [${failure.code}]\n`);
+  if (wantsJson(context.argv)) {
+    process.stdout.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message } })}\n`);
   }
-  if (isCsError(error)) {
-    process.stderr.write(`${invokedAs}: ${error.message} [${error.code}]\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(`${invokedAs}: unexpected error: ${reasonOf(error)}\n`);
   if (
+    failure.code === 'CS_ERR_INTERNAL' &&
     error instanceof Error &&
     error.stack !== undefined &&
     process.env['CLUSTER_SERVING_DEBUG'] !== undefined
   ) {
     process.stderr.write(`${error.stack}\n`);
   }
-  return 1;
+  return failure.exitCode;
+}
+
+interface Failure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly exitCode: number;
+}
+
+/** undefined when nothing failed (help or version shown on request). */
+function describeFailure(error: unknown, context: ReportContext): Failure | undefined {
+  if (error instanceof CommanderError) {
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.exitCode === 0
+    )
+      return undefined;
+    // `commander.help` with a non-zero exit: no subcommand given, the help went to stderr.
+    const said =
+      error.code === 'commander.help' ? 'no command given' : (context.usage.message ?? error.message);
+    return {
+      code: 'CS_ERR_CLI_USAGE',
+      message: `${said} (see ${helpCommand(context)})`,
+      exitCode: ERRORS.CS_ERR_CLI_USAGE.exitCode,
+    };
+  }
+  if (isCsError(error)) return { code: error.code, message: error.message, exitCode: error.exitCode };
+  return { code: 'CS_ERR_INTERNAL', message: `unexpected error: ${reasonOf(error)}`, exitCode: 1 };
+}
+
+/** `cluster-serving stop --help` when the subcommand is known, else `cluster-serving --help`. */
+function helpCommand({ invokedAs, argv, subcommands }: ReportContext): string {
+  const first = argv[0];
+  const subcommand =
+    invokedAs === 'cluster-serving' && first !== undefined && subcommands.has(first) ? ` ${first}` : '';
+  return `${invokedAs}${subcommand} --help`;
+}
+
+/** --json anywhere before a `--` that ends the options. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }

@@ -1,6 +1,14 @@
 import { basename } from 'node:path';
 import type { ListedJob } from '../supervisor/job-record.js';
-import { formatFigure as figure, formatUptime, hostsCell, workersCell } from '../supervisor/job-format.js';
+import { shellWord } from './shell-word.js';
+import {
+  formatFigure as figure,
+  formatUptime,
+  hostsCell,
+  httpCell,
+  isWildcardUrl,
+  workersCell,
+} from '../supervisor/job-format.js';
 
 export { formatUptime, workersCell };
 
@@ -46,7 +54,7 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
     formatUptime(job.uptimeSeconds),
     basename(job.model),
     redisCell(job),
-    job.http ?? '-',
+    httpCell(job),
   ]);
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
@@ -64,27 +72,40 @@ export function renderJobTable(jobs: readonly ListedJob[]): string {
   return `${out.join('\n')}\n`;
 }
 
-/** What `start` prints once the job serves: where it is and what to do next. */
+/**
+ * What `start` prints once the job serves: what it started, what it did not (no frontend,
+ * no dashboard) and what to run next. Every line under "next" runs as printed.
+ */
 export function renderStarted(job: ListedJob, dashboard: string | null = null): string {
   const lines = [
     `job ${job.name} (id ${job.id}) is serving`,
-    `  workers: ${workersCell(job)} ready`,
-    `  model:   ${job.model}`,
-    `  redis:   ${job.redis}${job.redisManaged ? ' (started by cluster-serving)' : ''}`,
+    `  workers:   ${workersCell(job)} ready`,
+    `  model:     ${job.model}`,
+    `  redis:     ${job.redis}${job.redisManaged ? ' (started by cluster-serving)' : ''}`,
+    `  http:      ${httpLine(job)}`,
+    `  dashboard: ${dashboard ?? 'none (CLUSTER_SERVING_DASHBOARD is off, or its port was taken: see logs/supervisor.log)'}`,
+    '',
   ];
-  if (job.http !== null) lines.push(`  http:    ${job.http}`);
-  if (dashboard !== null) lines.push(`  dashboard: ${dashboard}`);
-  lines.push('');
   if (job.http !== null) {
-    lines.push(
-      `send a request: curl -X POST ${job.http.replace(/\/$/, '')}/predict -H 'content-type: application/json' -d '{"instances":[{...}]}'`,
-    );
+    const base = job.http.replace(/\/$/, '');
+    lines.push(`model inputs: curl -s ${base}/v2/models/${job.name}`);
+    lines.push(`predict:      POST ${base}/predict with {"instances":[{"<input>": <value>}]}`);
   } else {
     lines.push(
-      `send a request: new InputQueue({ redisUrl: '${job.redis}', name: '${job.name}' }).predict(...)`,
+      `from TypeScript: new InputQueue({ redisUrl: '${job.redis}', name: '${job.name}' }).predict(...)`,
     );
   }
-  lines.push(`see it:         cluster-serving list`);
-  lines.push(`stop it:        cluster-serving stop ${job.name}    (now: cluster-serving cancel ${job.name})`);
+  lines.push(`see it:       cluster-serving list`);
+  lines.push(`stop it:      cluster-serving stop ${shellWord(job.name)}`);
+  lines.push(`stop it now:  cluster-serving cancel ${shellWord(job.name)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the frontend listens and how to reach it, or why there is none. */
+function httpLine(job: ListedJob): string {
+  if (job.http === null)
+    return 'none (no HTTP frontend: add an http: section to config.yaml to serve on 10020)';
+  const bound = job.httpBound ?? job.http;
+  if (isWildcardUrl(bound)) return `${bound} (reachable at ${job.http} and this host's addresses)`;
+  return job.http;
 }

@@ -29,7 +29,7 @@ export const ERRORS = {
   CS_ERR_QUEUE_FULL: { exitCode: 1, httpStatus: 503, summary: 'the job queue is full' },
   CS_ERR_NO_WORKER: { exitCode: 1, httpStatus: 503, summary: 'no live worker serves the job' },
   CS_ERR_REDIS_UNAVAILABLE: { exitCode: 1, httpStatus: 503, summary: 'Redis is not reachable' },
-  CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is too old' },
+  CS_ERR_REDIS_VERSION: { exitCode: 1, httpStatus: 503, summary: 'Redis is older than 6.2' },
   CS_ERR_REDIS_REPLICAS: {
     exitCode: 1,
     // The entry was written: like every "accepted, outcome unknown" answer, a 504, not a retryable 503.

@@ -26,3 +26,18 @@ export function workersCell(job: ListedJob): string {
 export function hostsCell(job: ListedJob): string {
   return job.workers.hosts.map((entry) => `${entry.host}:${entry.workers}`).join(' ');
 }
+
+/** The URL of what a frontend is bound to, as configured: `http://0.0.0.0:10020`, `http://[::1]:8080`. */
+export function boundUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Whether a bound URL names every interface (0.0.0.0 or ::) rather than one address. */
+export function isWildcardUrl(url: string): boolean {
+  return /^https?:\/\/(0\.0\.0\.0|\[::\]):/.test(url);
+}
+
+/** `list`'s HTTP cell: what it is bound to, which tells a wildcard from the loopback. */
+export function httpCell(job: ListedJob): string {
+  return job.httpBound ?? job.http ?? '-';
+}

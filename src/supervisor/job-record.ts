@@ -52,6 +52,8 @@ export const jobRecordSchema = z.object({
   modelPath: z.string(),
   redisUrl: z.string(),
   httpUrl: z.string().nullable(),
+  /** The address the frontend is bound to (`http://0.0.0.0:10020`); httpUrl is how to reach it from here. */
+  httpBound: z.string().nullable().default(null),
   modelParallelism: z.number().int(),
   processes: z.array(processRecordSchema),
   restarts: z.number().int(),
@@ -108,6 +110,8 @@ export const listedJobSchema = z.object({
   /** Times the supervisor restarted a managed Redis; null for one it does not manage. */
   redisRestarts: z.number().int().nullable(),
   http: z.string().nullable(),
+  /** What the frontend is bound to; differs from `http` for a wildcard address such as 0.0.0.0. */
+  httpBound: z.string().nullable(),
   processed: z.number().nullable(),
   queued: z.number().nullable(),
   inFlight: z.number().nullable(),

@@ -46,6 +46,7 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
       input.redisStatus?.state === 'restarting' ? 'restarting' : input.redis === undefined ? 'down' : 'up',
     redisRestarts: input.redisStatus?.restarts ?? null,
     http: active ? record.httpUrl : null,
+    httpBound: active ? record.httpBound : null,
     processed: figures?.processed ?? null,
     queued: figures?.queued ?? null,
     inFlight: figures?.inFlight ?? null,

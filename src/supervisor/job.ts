@@ -7,6 +7,7 @@ import type { RequestContext } from './control-server.js';
 import { entryFile } from './home.js';
 import { SERVING_NODE_FLAGS } from './node-flags.js';
 import { describeProcess, exitReason, fatalCode, startTimeoutError } from './job-errors.js';
+import { boundUrl } from './job-format.js';
 import type { JobRecord, JobState, ProcessRecord } from './job-record.js';
 import { ManagedChild, type ChildExit } from './managed-child.js';
 import { assertPortFree } from './port-check.js';
@@ -105,6 +106,7 @@ export class Job {
       modelPath: config.modelPath,
       redisUrl: config.redisUrl,
       httpUrl: null,
+      httpBound: null,
       modelParallelism: config.modelParallelism,
       processes: this.slots.map((s) => s.record),
       restarts: 0,
@@ -282,7 +284,11 @@ export class Job {
       record.consumer = message.consumer;
       this.ownConsumers.add(message.consumer);
     }
-    if (record.role === 'frontend' && message.url !== undefined) this.record.httpUrl = message.url;
+    if (record.role === 'frontend' && message.url !== undefined) {
+      this.record.httpUrl = message.url;
+      const http = this.options.config.http;
+      if (http !== undefined) this.record.httpBound = boundUrl(http.interface, http.port);
+    }
     this.options.onChange();
     const who =
       record.role === 'worker'

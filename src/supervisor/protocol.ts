@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listedJobSchema } from './job-record.js';
+import { JOB_STATES, listedJobSchema } from './job-record.js';
 
 /**
  * The control protocol over `<home>/supervisor.sock`: the CLI writes one JSON request line
@@ -18,6 +18,8 @@ export const requestSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('cancel'), target: z.string().min(1), allHosts: z.boolean().optional() }),
   z.object({ type: z.literal('shutdown'), keepData: z.boolean().optional() }),
+  /** Forget finished jobs (all of them, or those with this name or id). */
+  z.object({ type: z.literal('clear'), target: z.string().min(1).optional() }),
 ]);
 export type ControlRequest = z.infer<typeof requestSchema>;
 
@@ -41,7 +43,16 @@ export const allHostsResultSchema = jobResultSchema.extend({
 export type AllHostsResult = z.infer<typeof allHostsResultSchema>;
 /** `start`'s answer: the job, and where the dashboard is (null when it serves none). */
 export const startResultSchema = jobResultSchema.extend({ dashboard: z.string().nullable() });
-export const jobsResultSchema = z.object({ jobs: z.array(listedJobSchema) });
+/** `list`'s answer; `dashboard` is where this home's dashboard is served (null: none). */
+export const jobsResultSchema = z.object({
+  jobs: z.array(listedJobSchema),
+  dashboard: z.string().nullable().default(null),
+});
+/** `clear`'s answer: the finished jobs it forgot. */
+export const clearResultSchema = z.object({
+  cleared: z.array(z.object({ id: z.string(), name: z.string(), state: z.enum(JOB_STATES) })),
+});
+export type ClearResult = z.infer<typeof clearResultSchema>;
 export const shutdownResultSchema = z.object({
   jobs: z.array(z.string()),
   redis: z.array(z.string()),

@@ -17,7 +17,7 @@ import { isActive, type JobRecord, type ListedJob } from './job-record.js';
 import { describeJob } from './job-view.js';
 import { Job, type ProcessEntries } from './job.js';
 import { HostControl, type HostCommand } from './host-control.js';
-import type { AllHostsResult, ControlRequest, ShutdownResult } from './protocol.js';
+import type { AllHostsResult, ClearResult, ControlRequest, ShutdownResult } from './protocol.js';
 import { RedisManager, type RedisInUse, type StoppedRedis } from './redis-manager.js';
 import type { JobHealthOptions, RestartPolicyOptions } from './restart-policy.js';
 import { readState, reapOrphans, writeState, type Identity } from './state-store.js';
@@ -94,7 +94,7 @@ export class Supervisor {
           dashboard: this.dashboardUrl ?? null,
         };
       case 'list':
-        return { jobs: await this.list(request.all) };
+        return { jobs: await this.list(request.all), dashboard: this.dashboardUrl ?? null };
       case 'stop':
         if (request.allHosts === true)
           return this.endOnAllHosts('stop', request.target, request.drainTimeoutMs, context);
@@ -105,6 +105,8 @@ export class Supervisor {
         return { job: await this.cancelJob(request.target) };
       case 'shutdown':
         return this.shutdown(request.keepData === true);
+      case 'clear':
+        return this.clearFinished(request.target);
     }
   };
 
@@ -208,6 +210,33 @@ export class Supervisor {
     await job.cancel();
     this.retire(job);
     return this.view(job.record, undefined);
+  }
+
+  /**
+   * Forgets finished jobs (every one, or those named `target` or with that id): gone from
+   * `list --all`, the dashboard and state.json. Their log files stay.
+   */
+  clearFinished(target: string | undefined): ClearResult {
+    const matches = (record: JobRecord): boolean =>
+      target === undefined || record.id === target || record.name === target;
+    const cleared = this.history.filter(matches);
+    if (target !== undefined && cleared.length === 0) {
+      const running = this.jobs.find((job) => job.record.id === target || job.record.name === target);
+      if (running !== undefined) {
+        throw new CsError(
+          'CS_ERR_JOB_RUNNING',
+          `job ${running.record.name} (${running.record.id}) is ${running.state}, not finished; stop or cancel it first (cluster-serving cancel ${running.record.name})`,
+        );
+      }
+      throw new CsError(
+        'CS_ERR_JOB_NOT_FOUND',
+        `no finished job is named or has id "${target}" (cluster-serving list --all shows them)`,
+      );
+    }
+    this.history = this.history.filter((record) => !matches(record));
+    for (const record of cleared) this.configs.delete(record.id);
+    this.persist();
+    return { cleared: cleared.map(({ id, name, state }) => ({ id, name, state })) };
   }
 
   /**

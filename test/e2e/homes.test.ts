@@ -75,7 +75,7 @@ describe('homes, Redis ownership and supervisor crashes', { timeout: 180_000 }, 
     expect(await portAnswers(port)).toBe(true);
 
     const list = await cli.run(['list', '--json']);
-    expect(JSON.parse(list.stdout)).toEqual({ jobs: [] });
+    expect(JSON.parse(list.stdout)).toEqual({ jobs: [], dashboard: null });
     expect(list.stderr).toContain('run cluster-serving shutdown');
     const down = await cli.run(['shutdown']);
     expect(down.code).toBe(0);

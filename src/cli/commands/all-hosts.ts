@@ -8,8 +8,11 @@ import { allHostsResultSchema } from '../../supervisor/protocol.js';
  */
 export function reportAllHosts(verb: 'stopped' | 'cancelled', result: unknown, json: boolean): number {
   const { job, otherHosts, stillRunningOn } = allHostsResultSchema.parse(result);
-  if (json) process.stdout.write(`${JSON.stringify({ job, otherHosts, stillRunningOn })}\n`);
-  else {
+  // With --json the failure below is the one JSON answer (stdout stays one object).
+  if (json) {
+    if (stillRunningOn.length === 0)
+      process.stdout.write(`${JSON.stringify({ job, otherHosts, stillRunningOn })}\n`);
+  } else {
     const others = otherHosts === 1 ? '1 other host' : `${otherHosts} other hosts`;
     process.stdout.write(`${verb} ${job.name} on this host and ${others}\n`);
   }

@@ -3,6 +3,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsError } from '../../errors/registry.js';
+import { shellWord } from '../shell-word.js';
 
 export interface InitOptions {
   readonly dir: string;
@@ -34,6 +35,6 @@ export async function runInit(options: InitOptions): Promise<number> {
     throw error;
   }
   process.stdout.write(`wrote ${target}\n`);
-  process.stderr.write(`edit modelPath, then run: cluster-serving start -c ${target}\n`);
+  process.stderr.write(`edit modelPath, then run: cluster-serving start -c ${shellWord(target)}\n`);
   return 0;
 }

@@ -8,11 +8,14 @@ export interface ListOptions {
   readonly json: boolean;
 }
 
-/** JSON form: `{"jobs":[ListedJob...]}`, the same fields whether or not a supervisor runs. */
+/**
+ * JSON form: `{"jobs":[ListedJob...],"dashboard":url|null}`, the same fields whether or not a
+ * supervisor runs.
+ */
 export async function runList(options: ListOptions): Promise<number> {
   const paths = currentHome();
   if (!(await supervisorAnswers(paths))) {
-    if (options.json) process.stdout.write(`${JSON.stringify({ jobs: [] })}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ jobs: [], dashboard: null })}\n`);
     else process.stderr.write(`nothing is running (no supervisor for ${paths.home})\n`);
     if (existsSync(paths.stateFile)) {
       process.stderr.write(
@@ -21,9 +24,11 @@ export async function runList(options: ListOptions): Promise<number> {
     }
     return 0;
   }
-  const { jobs } = jobsResultSchema.parse(await request(paths, { type: 'list', all: options.all }));
+  const { jobs, dashboard } = jobsResultSchema.parse(
+    await request(paths, { type: 'list', all: options.all }),
+  );
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ jobs })}\n`);
+    process.stdout.write(`${JSON.stringify({ jobs, dashboard })}\n`);
   } else if (jobs.length === 0) {
     process.stderr.write(
       options.all ? 'no jobs yet\n' : 'no job is running (cluster-serving list --all shows finished ones)\n',

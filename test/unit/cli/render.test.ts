@@ -36,13 +36,26 @@ describe('CLI rendering', () => {
     expect(lines[3]).toBe('broken (ffff0000) failed: worker 1: model is corrupt');
   });
 
-  it('tells how to send a request and stop the job after start', () => {
+  it('tells how to reach the job and stop it after start, one command per line', () => {
     const text = renderStarted(job);
     expect(text).toContain('job serving_stream (id ab12cd34) is serving');
-    expect(text).toContain('curl -X POST http://127.0.0.1:10020/predict');
-    expect(text).toContain('cluster-serving stop serving_stream');
-    expect(renderStarted({ ...job, http: null })).toContain(
+    expect(text).toContain('  http:      http://127.0.0.1:10020\n');
+    expect(text).toContain('model inputs: curl -s http://127.0.0.1:10020/v2/models/serving_stream\n');
+    expect(text).toContain('stop it:      cluster-serving stop serving_stream\n');
+    expect(text).toContain('stop it now:  cluster-serving cancel serving_stream\n');
+    expect(renderStarted({ ...job, http: null, httpBound: null })).toContain(
       "InputQueue({ redisUrl: 'redis://localhost:6379', name: 'serving_stream' })",
+    );
+  });
+
+  it('names a wildcard frontend as bound, with the address that reaches it', () => {
+    const wild = { ...job, httpBound: 'http://0.0.0.0:10020' };
+    expect(renderStarted(wild)).toContain(
+      "  http:      http://0.0.0.0:10020 (reachable at http://127.0.0.1:10020 and this host's addresses)\n",
+    );
+    expect(renderJobTable([wild])).toMatch(/mlp\.onnx .* http:\/\/0\.0\.0\.0:10020\n$/);
+    expect(renderStarted({ ...job, http: null, httpBound: null })).toMatch(
+      /^ {2}http: +none \(no HTTP frontend: add an http: section/m,
     );
   });
 });

@@ -41,6 +41,7 @@ function stateWith(redis: { pid: number; startTime: string | null }[], workerPid
         modelPath: '/m.onnx',
         redisUrl: 'redis://localhost:6000',
         httpUrl: null,
+        httpBound: null,
         modelParallelism: workerPids.length,
         processes: workerPids.map((pid, i) => ({
           role: 'worker' as const,
