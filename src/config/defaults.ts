@@ -1,7 +1,5 @@
 import { availableParallelism } from 'node:os';
-// keys.ts is pure (no I/O): it is imported here because it is the one place that spells
-// the result prefix, which is also the frontend's redisOutputQueue default.
-import { resultPrefix } from '../redis/keys.js';
+import { resultPrefix } from '../contracts/job-names.js';
 import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import { IMAGE_DEFAULTS, type ImageDefaults } from './image-keys.js';
 import type { CpuAffinity } from '../placement/cpu-plan.js';

@@ -1,4 +1,4 @@
-import { JOB_NAME_PATTERN } from '../redis/keys.js';
+import { JOB_NAME_PATTERN } from '../contracts/job-names.js';
 import {
   choice,
   integerIn,

@@ -1,4 +1,5 @@
 import type { ImageOptions } from '../config/types.js';
+import { MAX_URI_BYTES, SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
@@ -7,7 +8,7 @@ import { encodedOverBounds, recordOverBounds, type RecordBounds } from '../proto
 import { bigdlStringTensor } from '../protocol/string-input.js';
 import { decodeInstances } from '../protocol/json-instances.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
-import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import { decodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { decodeImages } from './image-input.js';
 import type { PixelPool } from './pixel-pool.js';
@@ -15,8 +16,6 @@ import type { StreamEntry } from './stream-entry.js';
 
 /** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
 export type RecordForm = 'bigdl' | 'tensor';
-
-export const MAX_URI_BYTES = 4096;
 
 /** What every record carries, decoded or not: where its answer goes. */
 export interface RecordAddress {
@@ -56,14 +55,14 @@ export interface DecodeContext {
 
 /** Undefined when the entry has no usable uri: there is nowhere to answer it. */
 export function addressOf(entry: StreamEntry): RecordAddress | undefined {
-  const uri = entry.fields.get('uri');
+  const uri = entry.fields.get(STREAM_FIELDS.uri);
   if (uri === undefined || uri.length === 0 || uri.length > MAX_URI_BYTES) return undefined;
-  const serde = entry.fields.get('serde')?.toString();
+  const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
   return {
     entry,
     uri: uri.toString(),
-    reply: entry.fields.get('reply')?.toString(),
-    form: serde === TENSOR_SERDE ? 'tensor' : 'bigdl',
+    reply: entry.fields.get(STREAM_FIELDS.reply)?.toString(),
+    form: serde === SERDE.tensor ? 'tensor' : 'bigdl',
   };
 }
 
@@ -77,7 +76,7 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
       `record was delivered ${entry.deliveries} times and never answered (workers died on it); it is not run again (maxDeliveries ${context.maxDeliveries})`,
     );
   }
-  const deadline = entry.fields.get('deadline');
+  const deadline = entry.fields.get(STREAM_FIELDS.deadline);
   if (deadline !== undefined && Number(deadline.toString()) < context.now) {
     return fail(
       address,
@@ -85,24 +84,24 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
       'the request passed its deadline before a worker took it',
     );
   }
-  const data = entry.fields.get('data');
+  const data = entry.fields.get(STREAM_FIELDS.data);
   if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
   const encodedProblem = encodedOverBounds(data.length, context.bounds);
   if (encodedProblem !== undefined) return fail(address, 'CS_ERR_RECORD_TOO_LARGE', encodedProblem);
   try {
-    const serde = entry.fields.get('serde')?.toString();
+    const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
     const { model } = context;
     if (serde === undefined || serde === '') {
       const tensors = decodeBigdlInput(data);
       return ready(address, await prepareSample(tensors, context, true), model, context.bounds);
     }
-    if (serde === 'stream') {
+    if (serde === SERDE.bigdlJson) {
       const instances = decodeInstances(data);
       const samples = await Promise.all(instances.map((tensors) => prepareSample(tensors, context, true)));
       const inputs = model.inputs.map((_, i) => concatBatch(samples.map((s) => s[i] as Tensor)));
       return ready(address, inputs, model, context.bounds);
     }
-    if (serde === TENSOR_SERDE) {
+    if (serde === SERDE.tensor) {
       return ready(
         address,
         await prepareSample(decodeTensorFrame(data), context, false),
@@ -113,7 +112,7 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
     return fail(
       address,
       'CS_ERR_INPUT_UNSUPPORTED',
-      `unknown serde "${serde}"; expected none (BigDL Arrow), "stream" (BigDL JSON) or "${TENSOR_SERDE}"`,
+      `unknown serde "${serde}"; expected none (BigDL Arrow), "stream" (BigDL JSON) or "${SERDE.tensor}"`,
     );
   } catch (error) {
     const code = error instanceof CsError ? error.code : 'CS_ERR_INPUT_DECODE';
