@@ -3,7 +3,8 @@ import { resultPrefix } from '../contracts/job-names.js';
 import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import { IMAGE_DEFAULTS, type ImageDefaults } from './image-keys.js';
 import type { CpuAffinity } from '../placement/cpu-plan.js';
-import type { HttpOptions, ImageOptions, PostProcessing } from './types.js';
+import type { PostProcessing } from '../protocol/post-processing.js';
+import type { HttpOptions, ImageOptions } from './types.js';
 
 /**
  * The value every config.yaml key takes when it is absent or empty, named as in the file
