@@ -34,8 +34,15 @@ describe('parseFrontendArgv', () => {
     });
   });
 
+  it('keeps values as typed (the frontend parses them) and reads --name=false', () => {
+    expect(parseFrontendArgv(['--tokenBucketEnabled=false', '--interface', '127.0.0.1'])).toEqual({
+      flags: { tokenBucketEnabled: 'false', interface: '127.0.0.1' },
+    });
+  });
+
   it('refuses a stray argument', () => {
     expect(() => parseFrontendArgv(['8080'])).toThrow(CsError);
+    expect(() => parseFrontendArgv(['--'])).toThrow(/unexpected argument "--"/);
     expect(() => parseFrontendArgv(['--log-file'])).toThrow('--log-file needs a path');
   });
 });
