@@ -4,6 +4,7 @@ import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
 import { castTensor } from '../protocol/cast.js';
+import { matchInputs, shapeProblem } from '../protocol/input-match.js';
 import { encodedOverBounds, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import { bigdlStringTensor } from '../protocol/string-input.js';
 import { decodeInstances } from '../protocol/json-instances.js';
@@ -127,20 +128,21 @@ async function prepareSample(
   bigdl: boolean,
 ): Promise<Tensor[]> {
   const specs = context.model.inputs;
-  const names = new Set(specs.map((s) => s.name));
-  const byName = tensors.length > 0 && tensors.every((t) => names.has(t.name));
-  if (!byName && tensors.length !== specs.length) {
+  const match = matchInputs(tensors, specs);
+  if (!match.ok && match.problem === 'count') {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
       `the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(', ')}); the record has ${tensors.length} (${tensors.map((t) => t.name).join(', ')})`,
     );
   }
+  if (!match.ok) {
+    throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${match.missing[0]}" is missing from the record`);
+  }
   const addBatch = bigdl && !context.inputAlreadyBatched;
   return Promise.all(
     specs.map(async (spec, i) => {
-      const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
-      if (tensor === undefined)
-        throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+      const tensor = match.tensors[i];
+      if (tensor === undefined) throw new CsError('CS_ERR_INTERNAL', `input "${spec.name}" was not matched`);
       if (bigdl && tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
         // The split strings already carry the batch dimension where the model has room for one.
         return checkShape(
@@ -188,20 +190,12 @@ function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
   const hint = added
     ? ' (after adding the batch dimension; set inputAlreadyBatched: true if records carry their own)'
     : '';
-  if (tensor.shape.length !== spec.shape.length) {
+  if (shapeProblem(spec.shape, tensor.shape) !== undefined) {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
       `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
     );
   }
-  spec.shape.forEach((d, i) => {
-    if (d >= 0 && tensor.shape[i] !== d) {
-      throw new CsError(
-        'CS_ERR_INPUT_MISMATCH',
-        `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
-      );
-    }
-  });
   return tensor;
 }
 
