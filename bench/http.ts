@@ -412,8 +412,13 @@ async function main(): Promise<void> {
         }
         if (processes === 1) {
           for (const connections of [1, 64]) {
+            const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
+            const name = `${c.kind} frontend /predict ×1`;
             found[`predict1-${connections}`] = record(
-              await load(`${c.kind} frontend /predict ×1`, `${f.url}/predict`, predict, connections, SECONDS),
+              await load(name, `${f.url}/predict`, predict, connections, SECONDS),
+            );
+            notes.push(
+              breakdown(`${name} c${connections}`, b0, await stages(f.url), s0, await readStats(stats, job)),
             );
           }
           const binaryInput = c.inputs.length === 1 ? c.inputs[0] : undefined;
