@@ -14,6 +14,7 @@ import * as ort from 'onnxruntime-node';
 interface OipInput {
   readonly name: string;
   readonly shape: number[];
+  readonly datatype?: string;
   readonly data: number[];
 }
 
@@ -35,8 +36,16 @@ async function serve(modelPath: string, port: number): Promise<void> {
   app.post('/v2/models/:name/infer', async (request) => {
     const body = request.body as { inputs: OipInput[] };
     const feeds: Record<string, ort.Tensor> = {};
-    for (const input of body.inputs)
-      feeds[input.name] = new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
+    for (const input of body.inputs) {
+      feeds[input.name] =
+        input.datatype === 'INT64'
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(input.data, (v) => BigInt(v)),
+              input.shape,
+            )
+          : new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
+    }
     const results = await session.run(feeds);
     return {
       model_name: (request.params as { name: string }).name,

@@ -66,6 +66,7 @@ export class InputQueue {
   private readonly defaultTimeoutMs: number;
   private started: Promise<void> | undefined;
   private workerSeenAt = 0;
+  private modelReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: InputQueueOptions = {}) {
     this.name = options.name ?? 'serving_stream';
@@ -133,7 +134,7 @@ export class InputQueue {
   async enqueue(uri: string, inputs: Inputs): Promise<string> {
     try {
       await this.connect();
-      this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
+      await this.refreshJobBounds();
       const entry = this.encode(inputs);
       return await this.producer.enqueueRaw(uri, entry);
     } catch (error) {
@@ -153,6 +154,16 @@ export class InputQueue {
     return { serde: SERDE.tensor, data: encodeTensorFrame(tensors) };
   }
 
+  /**
+   * The job's bounds, read at most once per WORKER_CHECK_MS: reading them on every enqueue
+   * cost one more Redis round trip per entry, as much as the XADD itself.
+   */
+  private async refreshJobBounds(): Promise<void> {
+    if (Date.now() - this.modelReadAt < WORKER_CHECK_MS) return;
+    this.producer.adoptJobBound(await readModelMetadata(this.producer.redis, this.name));
+    this.modelReadAt = Date.now();
+  }
+
   private async checkWorker(timeoutMs: number): Promise<void> {
     const now = Date.now();
     if (now - this.workerSeenAt < WORKER_CHECK_MS) return;
@@ -163,6 +174,7 @@ export class InputQueue {
         readModelMetadata(this.producer.redis, this.name),
       ]);
       this.producer.adoptJobBound(model);
+      this.modelReadAt = Date.now();
       if (workers.length > 0) {
         this.workerSeenAt = Date.now();
         return;

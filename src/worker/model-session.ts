@@ -79,9 +79,11 @@ export class ModelSession implements Model {
         // onnxruntime's CPU arena keeps the peak of the largest run for the life of the session:
         // one [256,3,64,64] run of the test CNN left a worker at 1.1 GB for good. Without it,
         // a run's buffers go back to the allocator when it ends (the worker was back at 0.2 GB).
-        // On a loaded 2-core machine runs cost about the same (test CNN, batch 1: median 3.7 ms
-        // with the arena, 4.0 without; batch 32: 120 and 113 ms); bench:model on a quiet one
-        // says more.
+        // Its cost, in CPU time per run (one thread, arena on and off alternated, median of 20
+        // rounds): test CNN batch 1 +0.1%, batch 32 +2.7%; PaddleOCR classifier batch 1 +1.2%,
+        // batch 16 +0.3%. Wall-clock figures on the shared machine swung ±20% either way. At a
+        // few % at most, recreating sessions after large runs to keep the arena was not worth
+        // its complexity (docs/benchmarks.md).
         enableCpuMemArena: false,
       });
     } catch (error) {

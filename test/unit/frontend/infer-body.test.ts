@@ -180,6 +180,25 @@ describe('parseInferBody', () => {
       );
     });
 
+    it('leaves a small body of short integers to JSON.parse alone, and still reads a long one exactly', () => {
+      const ids =
+        '{"inputs":[{"name":"ids","shape":[1,3],"datatype":"INT64","data":[4711,815,999999999999999]}]}';
+      expect(parseInferBody(Buffer.from(ids))).toEqual(JSON.parse(ids));
+      const outcome = decoded(Buffer.from(ids));
+      expect('request' in outcome && outcome.request.inputs[0]?.data).toEqual(
+        BigInt64Array.of(4711n, 815n, 999999999999999n),
+      );
+      const long = body('INT64', '[4711,1234567890123456789]', 2);
+      expect((parseInferBody(long) as { inputs: { data: unknown }[] }).inputs[0]?.data).not.toEqual([
+        4711,
+        Number('1234567890123456789'),
+      ]);
+      const exact = decoded(long);
+      expect('request' in exact && exact.request.inputs[0]?.data).toEqual(
+        BigInt64Array.of(4711n, 1234567890123456789n),
+      );
+    });
+
     it('takes ±2^53 and the int64/uint64 bounds, and names the input beyond them', () => {
       const ok = decoded(
         body('INT64', '[9007199254740992,-9007199254740992,9223372036854775807,-9223372036854775808]', 4),
