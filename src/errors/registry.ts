@@ -34,7 +34,7 @@ export const ERRORS = {
     exitCode: 1,
     // The entry was written: like every "accepted, outcome unknown" answer, a 504, not a retryable 503.
     httpStatus: 504,
-    summary: 'fewer Redis replicas than redisMinReplicas hold the entry (outcome unknown)',
+    summary: 'too few replicas confirmed the entry (outcome unknown)',
   },
   CS_ERR_REDIS_NOT_INSTALLED: { exitCode: 1, httpStatus: 500, summary: 'redis-server is not installed' },
   CS_ERR_PORT_IN_USE: { exitCode: 1, httpStatus: 500, summary: 'port already in use' },
@@ -44,7 +44,7 @@ export const ERRORS = {
   CS_ERR_JOB_STILL_RUNNING: {
     exitCode: 1,
     httpStatus: 504,
-    summary: 'workers of the job still run on other hosts',
+    summary: 'job still runs on other hosts',
   },
   CS_ERR_JOB_FAILED: { exitCode: 1, httpStatus: 500, summary: 'job failed' },
   CS_ERR_START_TIMEOUT: { exitCode: 1, httpStatus: 504, summary: 'job did not become ready in time' },
@@ -72,12 +72,12 @@ export const ERRORS = {
   CS_ERR_DASHBOARD_HOST: {
     exitCode: 1,
     httpStatus: 403,
-    summary: 'dashboard reached under a name it does not answer for',
+    summary: 'dashboard reached under an unknown Host name',
   },
   CS_ERR_DASHBOARD_FORBIDDEN: {
     exitCode: 1,
     httpStatus: 403,
-    summary: 'dashboard action not from its own page',
+    summary: 'dashboard action without its Origin or token',
   },
   CS_ERR_INTERNAL: { exitCode: 1, httpStatus: 500, summary: 'internal error' },
 } as const satisfies Record<string, { exitCode: number; httpStatus: number; summary: string }>;
