@@ -1,5 +1,4 @@
-import type { PostProcessing } from '../protocol/post-processing.js';
-import type { ImageOptions } from './types.js';
+import type { ImageOptions, PostProcessing } from './types.js';
 
 /**
  * Parsers for config values. Each one accepts what YAML produces and also the same value

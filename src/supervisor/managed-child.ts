@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
-import type { ParentMessage } from '../contracts/child-ipc.js';
 import { openPrivateLog } from './home.js';
 import { processStartTime, signalTree } from './process-identity.js';
 
@@ -80,10 +79,10 @@ export class ManagedChild {
   }
 
   /** False when the channel is closed (the child is exiting). */
-  send(message: ParentMessage): boolean {
+  send(message: unknown): boolean {
     if (!this.child.connected) return false;
     try {
-      return this.child.send(message);
+      return this.child.send(message as object);
     } catch {
       return false;
     }
