@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import importCycles from './eslint-rules/import-cycles.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.scratch*/'] },
@@ -16,6 +17,14 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    plugins: { cycles: importCycles },
+    rules: {
+      'cycles/no-file-cycle': ['error', { root: 'src' }],
+      'cycles/no-folder-cycle': ['error', { root: 'src' }],
     },
   },
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },

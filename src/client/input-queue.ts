@@ -1,10 +1,11 @@
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import { encodeBigdlInput } from '../protocol/bigdl-input.js';
-import { encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import { SERDE } from '../contracts/stream-entry.js';
+import { encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { Tensor } from '../protocol/tensor.js';
 import { liveWorkers, readModelMetadata } from '../redis/job-state.js';
-import { JOB_NAME_PATTERN } from '../redis/keys.js';
+import { JOB_NAME_PATTERN } from '../contracts/job-names.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';
 import { Producer, type RawEntry } from './producer.js';
 import { readFailure } from './redis-failure.js';
@@ -150,7 +151,7 @@ export class InputQueue {
     // BigDL's form carries samples, to which the worker adds the batch dimension.
     this.producer.checkRecord(tensors, this.serde === 'tensor');
     if (this.serde === 'bigdl') return { serde: undefined, data: encodeBigdlInput(tensors) };
-    return { serde: TENSOR_SERDE, data: encodeTensorFrame(tensors) };
+    return { serde: SERDE.tensor, data: encodeTensorFrame(tensors) };
   }
 
   /**

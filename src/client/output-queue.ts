@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../errors/registry.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
-import { keys, resultPrefix } from '../redis/keys.js';
+import { resultPrefix } from '../contracts/job-names.js';
+import { keys } from '../redis/keys.js';
 import type { Redis } from 'ioredis';
 import type { Tensor } from '../protocol/tensor.js';
 import { redisUrlOf, type RedisLocation } from './connection-options.js';

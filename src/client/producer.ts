@@ -7,7 +7,8 @@ import { keys } from '../redis/keys.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
-import { decodeTensorFrame, encodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import { SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
+import { decodeTensorFrame, encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { RECORD_BOUND_DEFAULTS, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
@@ -225,7 +226,7 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.submitRaw({ serde: TENSOR_SERDE, data: encodeTensorFrame(inputs) }, options);
+    return this.submitRaw({ serde: SERDE.tensor, data: encodeTensorFrame(inputs) }, options);
   }
 
   /** Sends one request whose payload is already encoded (BigDL Arrow, or ours). */
@@ -254,7 +255,13 @@ export class Producer {
       const waiting: Waiting = { uri, resolve, reject, timer: undefined, phase: 'queued' };
       waiting.timer = setTimeout(() => void this.onDeadline(waiting), options.timeoutMs);
       this.waiting.set(uri, waiting);
-      const fields = [...entryFields(uri, entry), 'reply', this.channel, 'deadline', String(deadline)];
+      const fields = [
+        ...entryFields(uri, entry),
+        STREAM_FIELDS.reply,
+        this.channel,
+        STREAM_FIELDS.deadline,
+        String(deadline),
+      ];
       this.outgoing.push({ waiting, fields });
       this.scheduleFlush();
     });
@@ -557,9 +564,9 @@ function outcomeUnknownMessage(uri: string): string {
 
 /** The fields every entry starts with: `uri`, `serde` when not BigDL's Arrow, `data`. */
 function entryFields(uri: string, entry: RawEntry): (string | Buffer)[] {
-  const fields: (string | Buffer)[] = ['uri', uri];
-  if (entry.serde !== undefined) fields.push('serde', entry.serde);
-  fields.push('data', entry.data);
+  const fields: (string | Buffer)[] = [STREAM_FIELDS.uri, uri];
+  if (entry.serde !== undefined) fields.push(STREAM_FIELDS.serde, entry.serde);
+  fields.push(STREAM_FIELDS.data, entry.data);
   return fields;
 }
 

@@ -1,7 +1,8 @@
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeTensorFrame } from '../protocol/tensor-frame.js';
 import { reasonOf } from '../errors/registry.js';
-import { errorCodeOr, FAILED_VALUE, RESULT_FIELDS, type Prediction } from './prediction.js';
+import { FAILED_VALUE, RESULT_FIELDS } from '../contracts/result-hash.js';
+import { errorCodeOr, type Prediction } from './prediction.js';
 
 /**
  * Reads a result hash (as `hgetallBuffer` returns it) into a Prediction; undefined when

@@ -1,4 +1,4 @@
-import { resultPrefix } from '../redis/keys.js';
+import { resultPrefix } from '../contracts/job-names.js';
 import { collectKeys, readEntry } from './collect-keys.js';
 import { DEFAULTS } from './defaults.js';
 import { isKeystoreKey, keystoreProblem, resolveHttpsOptions } from './https-options.js';

@@ -1,4 +1,8 @@
-import { JOB_NAME_PATTERN } from '../redis/keys.js';
+import { availableParallelism } from 'node:os';
+import { JOB_NAME_PATTERN, resultPrefix } from '../contracts/job-names.js';
+import type { CpuAffinity } from '../placement/cpu-plan.js';
+import type { PostProcessing } from '../protocol/post-processing.js';
+import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import {
   choice,
   integerIn,
@@ -12,6 +16,7 @@ import {
 } from './value-parsers.js';
 import { parseRedisUrl } from './redis-url.js';
 import { IMAGE_KEYS, IMAGE_PARSERS } from './image-keys.js';
+import type { ImageOptions } from './types.js';
 
 /**
  * The key table: every name config.yaml may use, how each value is read and its bounds.
@@ -37,31 +42,81 @@ const parseJobName: ValueParser<string> = (value) => {
   return parsed;
 };
 
-/** Keys read at the top level, with their parsers (modelPath and redisUrl need more than a parser). */
+/** One config.yaml key: how its value is read, and what it is when absent or empty. */
+export interface KeySpec<P, D> {
+  readonly parse: ValueParser<P>;
+  readonly default: D;
+}
+
+function key<P, D>(parse: ValueParser<P>, defaultValue: D): KeySpec<P, D> {
+  return Object.freeze({ parse, default: defaultValue });
+}
+
+type ParsersOf<T extends Record<string, KeySpec<unknown, unknown>>> = {
+  readonly [K in keyof T]: T[K]['parse'];
+};
+export type DefaultsOf<T extends Record<string, KeySpec<unknown, unknown>>> = {
+  readonly [K in keyof T]: T[K]['default'];
+};
+
+function parsersOf<T extends Record<string, KeySpec<unknown, unknown>>>(table: T): ParsersOf<T> {
+  return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, spec.parse])) as ParsersOf<T>;
+}
+
+export function defaultsOf<T extends Record<string, KeySpec<unknown, unknown>>>(table: T): DefaultsOf<T> {
+  return Object.fromEntries(
+    Object.entries(table).map(([name, spec]) => [name, spec.default]),
+  ) as DefaultsOf<T>;
+}
+
+export const DEFAULT_JOB_NAME = 'serving_stream';
+
+/**
+ * The top-level keys read with a parser (modelPath and http need more), each with its default;
+ * the image keys have their own table (image-keys.ts). DEFAULTS and TOP_LEVEL_PARSERS are
+ * made from it; config/config.yaml and the README's config table name every key (a test
+ * checks). modelPath has no default: it is required.
+ */
+export const TOP_LEVEL_TABLE = {
+  jobName: key(parseJobName, DEFAULT_JOB_NAME),
+  postProcessing: key(parsePostProcessingValue, Object.freeze({ kind: 'none' }) as PostProcessing),
+  /** `imageResize: w,h`; undefined keeps the decoded size. */
+  imageResize: key(parseImageResize, undefined as ImageOptions['resize']),
+  inputAlreadyBatched: key(parseBoolean, false),
+  /** Unset: modelParallelism and threadPerModel apply as given. */
+  coreNumberPerMachine: key(integerIn(1, 1024), undefined as number | undefined),
+  /** The cores of this machine. */
+  modelParallelism: key(integerIn(1, 1024), availableParallelism()),
+  threadPerModel: key(integerIn(1, 1024), 1),
+  /** auto: keep the plumbing off the CPUs the inference threads need (src/placement/cpu-plan.ts). */
+  cpuAffinity: key(choice(['auto', 'off'] as const), 'auto' as CpuAffinity),
+  redisUrl: key(parseRedisUrl, 'redis://localhost:6379'),
+  redisMaxmemory: key(sizeIn(1024 * 1024, 1024 * GIB), '8g'),
+  /** true: a Redis that we start keeps an append-only file in the home, so a crash loses nothing. */
+  redisPersistence: key(parseBoolean, true),
+  /** ms */
+  redisTimeout: key(integerIn(1, 600_000), 5000),
+  redisMinReplicas: key(integerIn(0, 64), 0),
+  redisSecureEnabled: key(parseBoolean, false),
+  redisSecureTrustStorePath: key(parseText, undefined as string | undefined),
+  redisSecureTrustStorePassword: key(parseText, undefined as string | undefined),
+  maxBatchSize: key(integerIn(1, 4096), 32),
+  maxBatchDelayMs: key(integerIn(0, 60_000), 0),
+  // Queues are bounded (the reliability contract): producers are refused beyond this many
+  // unanswered entries. There is no "unbounded" setting; raise the number instead.
+  maxQueueLength: key(integerIn(1, 10_000_000), 10_000),
+  // Long enough for a client that reconnects to read its result, short enough that an
+  // abandoned result does not hold Redis memory for long.
+  resultTtlSeconds: key(integerIn(1, 7 * 24 * 3600), 600),
+  maxDeliveries: key(integerIn(1, 100), 3),
+  maxRecordBatch: key(integerIn(1, 1_000_000), RECORD_BOUND_DEFAULTS.maxRecordBatch),
+  /** bytes */
+  maxRecordBytes: key(sizeIn(1024, 4 * GIB), RECORD_BOUND_DEFAULTS.maxRecordBytes),
+} as const;
+
+/** Keys read at the top level, with their parsers. */
 export const TOP_LEVEL_PARSERS = {
-  jobName: parseJobName,
-  postProcessing: parsePostProcessingValue,
-  imageResize: parseImageResize,
-  inputAlreadyBatched: parseBoolean,
-  coreNumberPerMachine: integerIn(1, 1024),
-  modelParallelism: integerIn(1, 1024),
-  threadPerModel: integerIn(1, 1024),
-  cpuAffinity: choice(['auto', 'off'] as const),
-  redisUrl: parseRedisUrl,
-  redisMaxmemory: sizeIn(1024 * 1024, 1024 * GIB),
-  redisPersistence: parseBoolean,
-  redisTimeout: integerIn(1, 600_000),
-  redisMinReplicas: integerIn(0, 64),
-  redisSecureEnabled: parseBoolean,
-  redisSecureTrustStorePath: parseText,
-  redisSecureTrustStorePassword: parseText,
-  maxBatchSize: integerIn(1, 4096),
-  maxBatchDelayMs: integerIn(0, 60_000),
-  maxQueueLength: integerIn(1, 10_000_000),
-  resultTtlSeconds: integerIn(1, 7 * 24 * 3600),
-  maxDeliveries: integerIn(1, 100),
-  maxRecordBatch: integerIn(1, 1_000_000),
-  maxRecordBytes: sizeIn(1024, 4 * GIB),
+  ...parsersOf(TOP_LEVEL_TABLE),
   ...IMAGE_PARSERS,
 } as const satisfies Record<string, ValueParser<unknown>>;
 
@@ -116,34 +171,42 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
 /** Keys whose values never appear in messages. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['redisSecureTrustStorePassword']);
 
-export const HTTP_PARSERS = {
-  interface: textMatching(
-    /^[A-Za-z0-9.:%_[\]-]{1,255}$/,
-    'a host name or IP address to listen on, e.g. 0.0.0.0',
+/**
+ * The frontend's options (an `http:` section or `cluster-serving http` flags) with what a
+ * section gives for keys it leaves out, before inheritance: inside a config the frontend
+ * takes redisUrl and jobName (as redisInputQueue, with the matching redisOutputQueue) from
+ * the top level.
+ */
+export const HTTP_TABLE = {
+  interface: key(
+    textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address to listen on, e.g. 0.0.0.0'),
+    '0.0.0.0',
   ),
-  port: integerIn(0, 65_535),
-  redisHost: textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address'),
-  redisPort: integerIn(1, 65_535),
-  redisUrl: parseRedisUrl,
-  redisInputQueue: parseJobName,
-  redisOutputQueue: textMatching(
-    /^\S{1,256}$/,
-    'a key prefix without spaces, e.g. cluster-serving_serving_stream:',
+  port: key(integerIn(0, 65_535), 10020),
+  redisHost: key(textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address'), 'localhost'),
+  redisPort: key(integerIn(1, 65_535), 6379),
+  redisUrl: key(parseRedisUrl, undefined as string | undefined),
+  redisInputQueue: key(parseJobName, DEFAULT_JOB_NAME),
+  redisOutputQueue: key(
+    textMatching(/^\S{1,256}$/, 'a key prefix without spaces, e.g. cluster-serving_serving_stream:'),
+    resultPrefix(DEFAULT_JOB_NAME),
   ),
-  parallelism: integerIn(1, 1_000_000),
-  processes: integerIn(1, 64),
-  timeWindow: integerIn(0, 60_000),
-  countWindow: integerIn(1, 100_000),
-  tokenBucketEnabled: parseBoolean,
-  tokensPerSecond: integerIn(1, 1_000_000),
-  tokenAcquireTimeout: integerIn(0, 600_000),
-  requestTimeout: integerIn(1, 3_600_000),
-  bodyLimit: sizeIn(1024, GIB),
-  httpsEnabled: parseBoolean,
-  securePort: integerIn(0, 65_535),
-  httpsCertPath: parseText,
-  httpsKeyPath: parseText,
-} as const satisfies Record<string, ValueParser<unknown>>;
+  parallelism: key(integerIn(1, 1_000_000), 1000),
+  processes: key(integerIn(1, 64), 1),
+  timeWindow: key(integerIn(0, 60_000), 0),
+  countWindow: key(integerIn(1, 100_000), 56),
+  tokenBucketEnabled: key(parseBoolean, false),
+  tokensPerSecond: key(integerIn(1, 1_000_000), 100),
+  tokenAcquireTimeout: key(integerIn(0, 600_000), 100),
+  requestTimeout: key(integerIn(1, 3_600_000), 30_000),
+  bodyLimit: key(sizeIn(1024, GIB), 16 * 1024 * 1024),
+  httpsEnabled: key(parseBoolean, false),
+  securePort: key(integerIn(0, 65_535), 10023),
+  httpsCertPath: key(parseText, undefined as string | undefined),
+  httpsKeyPath: key(parseText, undefined as string | undefined),
+} as const;
+
+export const HTTP_PARSERS = parsersOf(HTTP_TABLE);
 
 export type HttpKey = keyof typeof HTTP_PARSERS;
 

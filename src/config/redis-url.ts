@@ -37,6 +37,12 @@ export function parseRedisUrl(value: unknown): Parsed<string> {
   return { ok: true, value: url.toString() };
 }
 
+/** BigDL's frontend flags redisHost/redisPort as a URL; an IPv6 address takes brackets. */
+export function redisUrlOf(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  return `redis://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
 /** `localhost:6379` → `redis://localhost:6379`; keeps `redis://`, `rediss://`, Sentinel URLs and passwords. */
 export function normaliseRedisUrl(value: string): string {
   const parsed = parseRedisUrl(value);

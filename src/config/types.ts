@@ -1,4 +1,5 @@
 import type { CpuAffinity } from '../placement/cpu-plan.js';
+import type { PostProcessing } from '../protocol/post-processing.js';
 
 /** The HTTP frontend options (DESIGN.md section 5); same names as flags of `cluster-serving http`. */
 export interface HttpOptions {
@@ -29,11 +30,6 @@ export interface HttpOptions {
   readonly httpsCertPath: string | undefined;
   readonly httpsKeyPath: string | undefined;
 }
-
-export type PostProcessing =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'topN'; readonly n: number }
-  | { readonly kind: 'pickTopN'; readonly n: number };
 
 export interface ImageOptions {
   /** `w,h` of BigDL's imageResize; undefined = the model's fixed H and W if it declares them, else the decoded size. */

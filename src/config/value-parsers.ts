@@ -1,4 +1,5 @@
-import type { ImageOptions, PostProcessing } from './types.js';
+import type { PostProcessing } from '../protocol/post-processing.js';
+import type { ImageOptions } from './types.js';
 
 /**
  * Parsers for config values. Each one accepts what YAML produces and also the same value

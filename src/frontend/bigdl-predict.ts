@@ -1,9 +1,9 @@
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
 import { castTensor } from '../protocol/cast.js';
+import { formatShape, matchInputs, shapeProblem } from '../protocol/input-match.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { bigdlStringTensor } from '../protocol/string-input.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
-import { formatShape, shapeProblem } from './model-check.js';
 import { shapeJson, tensorDataJson } from './tensor-json.js';
 
 /** A `/predict` instance ready to be sent: our tensor form, or BigDL's JSON for the worker to decode. */
@@ -54,22 +54,21 @@ export function instanceToInputs(
   model: ModelMetadata,
 ): NamedTensor[] {
   const where = `instances[${index}]`;
-  const byName = instance.every((t) => model.inputs.some((s) => s.name === t.name));
-  if (!byName && instance.length !== model.inputs.length) {
+  const match = matchInputs(instance, model.inputs);
+  if (!match.ok && match.problem === 'count') {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
       `${where} has ${instance.length} value(s) (${instance.map((t) => t.name).join(', ')}); model "${model.name}" takes ${model.inputs.length} input(s): ${model.inputs.map((s) => s.name).join(', ')}`,
     );
   }
-  if (byName && instance.length !== model.inputs.length) {
-    const missing = model.inputs.filter((s) => !instance.some((t) => t.name === s.name)).map((s) => s.name);
+  if (!match.ok) {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
-      `${where} lacks input(s) ${missing.join(', ')} of model "${model.name}"`,
+      `${where} lacks input(s) ${match.missing.join(', ')} of model "${model.name}"`,
     );
   }
-  return instance.map((tensor, position) => {
-    const spec = byName ? model.inputs.find((s) => s.name === tensor.name) : model.inputs[position];
+  return match.tensors.map((tensor, position) => {
+    const spec = model.inputs[position];
     if (spec === undefined)
       throw new CsError('CS_ERR_INTERNAL', `${where}: no model input for ${tensor.name}`);
     const label = `${where}.${tensor.name}`;

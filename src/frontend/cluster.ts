@@ -10,20 +10,15 @@ import { ERRORS, isErrorCode } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
 import type { FrontendMetrics } from '../metrics/frontend-metrics.js';
 import type { EntryRuntime } from '../runtime/entry-runtime.js';
-import { parseChildMessage } from '../runtime/parent-messages.js';
+import {
+  METRICS_REPLY,
+  METRICS_REQUEST,
+  parseChildMessage,
+  type MetricsMessage,
+} from '../contracts/child-ipc.js';
 
-const METRICS_REQUEST = 'cs-metrics-request';
-const METRICS_REPLY = 'cs-metrics-reply';
 /** A process that dies soon after another is not started again: something is wrong with all of them. */
 const RESTART_AFTER_MS = 1000;
-
-/** The metrics exchange between the primary and its frontend processes (node:cluster's own channel). */
-interface MetricsMessage {
-  readonly type?: string;
-  readonly id?: number;
-  readonly text?: string;
-  readonly error?: string;
-}
 
 /**
  * In the primary: starts `count` frontend processes (each runs this program again and serves),
@@ -76,8 +71,9 @@ export function runFrontendCluster(count: number, logger: Logger, runtime: Entry
         if (message.type === METRICS_REQUEST && message.id !== undefined) {
           const id = message.id;
           aggregator.clusterMetrics().then(
-            (text) => worker.send({ type: METRICS_REPLY, id, text }),
-            (error: unknown) => worker.send({ type: METRICS_REPLY, id, error: String(error) }),
+            (text) => worker.send({ type: METRICS_REPLY, id, text } satisfies MetricsMessage),
+            (error: unknown) =>
+              worker.send({ type: METRICS_REPLY, id, error: String(error) } satisfies MetricsMessage),
           );
         }
       });
@@ -124,7 +120,7 @@ export function clusterMetrics(metrics: FrontendMetrics): FrontendMetrics {
     new Promise<string>((resolve) => {
       const id = nextId++;
       waiting.set(id, resolve);
-      process.send?.({ type: METRICS_REQUEST, id });
+      process.send?.({ type: METRICS_REQUEST, id } satisfies MetricsMessage);
     });
   return {
     ...metrics,

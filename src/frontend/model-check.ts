@@ -1,5 +1,6 @@
 import { CsError } from '../errors/registry.js';
 import { canClassify } from '../protocol/classification.js';
+import { formatShape, shapeProblem } from '../protocol/input-match.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 
@@ -9,20 +10,6 @@ function mismatch(message: string): CsError {
 
 function names(specs: readonly TensorSpec[]): string {
   return specs.map((s) => s.name).join(', ');
-}
-
-/** The first dim where `shape` breaks `spec` (-1 matches anything); undefined when it fits. */
-export function shapeProblem(spec: readonly number[], shape: readonly number[]): string | undefined {
-  if (spec.length !== shape.length) return `rank ${shape.length}, the model's is ${spec.length}`;
-  for (let i = 0; i < spec.length; i++) {
-    const want = spec[i] as number;
-    if (want >= 0 && shape[i] !== want) return `dim ${i} is ${shape[i]}, the model needs ${want}`;
-  }
-  return undefined;
-}
-
-export function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 /**

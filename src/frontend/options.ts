@@ -1,5 +1,6 @@
 import { resolveHttpOptions } from '../config/http-options.js';
 import { loadConfig } from '../config/load.js';
+import { redisUrlOf } from '../config/redis-url.js';
 import type { HttpOptions } from '../config/types.js';
 import type { PlacementSettings } from '../placement/cpu-plan.js';
 import { CsError } from '../errors/registry.js';
@@ -75,7 +76,7 @@ function settings(
 ): FrontendSettings {
   return {
     http,
-    redisUrl: http.redisUrl ?? `redis://${http.redisHost}:${http.redisPort}`,
+    redisUrl: http.redisUrl ?? redisUrlOf(http.redisHost, http.redisPort),
     maxQueueLength: config?.maxQueueLength,
     maxRecordBatch: config?.maxRecordBatch,
     maxRecordBytes: config?.maxRecordBytes,

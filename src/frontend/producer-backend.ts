@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CsError, isCsError, reasonOf } from '../errors/registry.js';
+import { SERDE } from '../contracts/stream-entry.js';
 import type { JobFigures } from '../metrics/frontend-metrics.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
@@ -35,9 +36,6 @@ export interface ProducerBackendOptions {
   readonly readTimeoutMs?: number;
   readonly now?: () => number;
 }
-
-/** BigDL's `serde` for a raw JSON request body in `data` (DESIGN.md section 4). */
-const BIGDL_JSON_SERDE = 'stream';
 
 interface CachedStatus {
   readonly at: number;
@@ -85,7 +83,7 @@ export class ProducerBackend implements PredictionBackend {
 
   submitBigdlJson(body: string, options: { timeoutMs: number }): Promise<Prediction> {
     try {
-      return this.connected().submitRaw({ serde: BIGDL_JSON_SERDE, data: body }, options);
+      return this.connected().submitRaw({ serde: SERDE.bigdlJson, data: body }, options);
     } catch (error) {
       return Promise.reject(error);
     }

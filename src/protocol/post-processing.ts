@@ -9,11 +9,16 @@
  * that reads back to the same float32 (0.1, not 0.10000000149011612), like BigDL's Java
  * output; NaN and ±Infinity print as null so the text stays valid JSON.
  */
-import type { PostProcessing } from '../config/types.js';
 import { CsError } from '../errors/registry.js';
 import { encodeBigdlResult } from './bigdl-result.js';
 import { castTensor } from './cast.js';
 import type { Tensor } from './tensor.js';
+
+/** config.yaml's postProcessing, parsed. */
+export type PostProcessing =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'topN'; readonly n: number }
+  | { readonly kind: 'pickTopN'; readonly n: number };
 
 /** Above this n, sorting everything beats keeping a sorted top list. */
 const INSERTION_LIMIT = 64;

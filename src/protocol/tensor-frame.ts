@@ -11,7 +11,6 @@ import { CsError } from '../errors/registry.js';
 import { BYTES_PER_ELEMENT, DATA_TYPES, elementCount, viewAs } from './tensor.js';
 import type { DataType, NamedTensor, NumericArray } from './tensor.js';
 
-export const TENSOR_SERDE = 'tensor';
 export const MAX_FRAME_TENSORS = 1024;
 export const MAX_FRAME_RANK = 16;
 

@@ -1,16 +1,9 @@
+import { resultPrefix } from '../contracts/job-names.js';
+
 /**
- * The ONLY place Redis key and channel names are built. Job names match
- * `[A-Za-z0-9_.-]{1,64}` (no `:`), so a uri appended after `<job>:` can never reach
- * another job's keys.
+ * The ONLY place Redis key and channel names are built (job names: src/contracts/job-names.ts).
  */
 export const CONSUMER_GROUP = 'serving';
-
-export const JOB_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-
-/** BigDL's result prefix; the HTTP frontend's `redisOutputQueue` default. */
-export function resultPrefix(job: string): string {
-  return `cluster-serving_${job}:`;
-}
 
 export const keys = {
   /** The input stream of a job (BigDL: the stream is named after the job). */

@@ -1,6 +1,6 @@
 import { isCsError, reasonOf } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
-import { parseParentMessage, type ChildMessage, type ParentMessage } from './parent-messages.js';
+import { parseParentMessage, type ChildMessage, type ParentMessage } from '../contracts/child-ipc.js';
 
 type Listener = (value: unknown) => void;
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { ServingConfig } from '../config/types.js';
 import { CsError } from '../errors/registry.js';
 import type { Logger } from '../logging/logger.js';
-import { parseChildMessage, type DrainMessage } from '../runtime/parent-messages.js';
+import { parseChildMessage, type DrainMessage } from '../contracts/child-ipc.js';
 import type { RequestContext } from './control-server.js';
 import { entryFile } from './home.js';
 import { SERVING_NODE_FLAGS } from './node-flags.js';

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import type { ParentMessage } from '../contracts/child-ipc.js';
 import { openPrivateLog } from './home.js';
 import { processStartTime, signalTree } from './process-identity.js';
 
@@ -79,10 +80,10 @@ export class ManagedChild {
   }
 
   /** False when the channel is closed (the child is exiting). */
-  send(message: unknown): boolean {
+  send(message: ParentMessage): boolean {
     if (!this.child.connected) return false;
     try {
-      return this.child.send(message as object);
+      return this.child.send(message);
     } catch {
       return false;
     }

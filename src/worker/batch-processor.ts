@@ -5,12 +5,12 @@ import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { SLOT_TTL_SECONDS, slotKey } from '../redis/stats-schema.js';
 import { batchStatistics } from './batch-statistics.js';
+import { MAX_URI_BYTES } from '../contracts/stream-entry.js';
 import { runRecords } from './batch-runner.js';
 import type { Model } from './model-session.js';
 import {
   addressOf,
   decodeRecord,
-  MAX_URI_BYTES,
   type DecodedRecord,
   type ReadyRecord,
   type RecordAddress,

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { reasonOf } from '../errors/registry.js';
 import { createRedis } from '../redis/connection.js';
 import { keys } from '../redis/keys.js';
-import type { HeartbeatReport, HeartbeatRequest, HeartbeatSetup } from './heartbeat.js';
+import type { HeartbeatReport, HeartbeatRequest, HeartbeatSetup } from '../contracts/heartbeat-thread.js';
 
 const port = parentPort;
 if (port === null) throw new Error('heartbeat-thread.js runs as a worker thread');

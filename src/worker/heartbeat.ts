@@ -2,6 +2,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import type { Logger } from '../logging/logger.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { HEARTBEAT_INTERVAL_MS } from '../redis/job-state.js';
+import type { HeartbeatReport, HeartbeatRequest, HeartbeatSetup } from '../contracts/heartbeat-thread.js';
 import { hostName } from './host-name.js';
 
 /**
@@ -12,29 +13,6 @@ import { hostName } from './host-name.js';
 export const MAIN_THREAD_SILENT_MS = 10 * 60_000;
 /** How long stop() waits for the thread to leave the live set before ending it. */
 const STOP_TIMEOUT_MS = 2000;
-
-export interface HeartbeatSetup {
-  readonly redisUrl: string;
-  readonly timeoutMs: number;
-  readonly caFile: string | undefined;
-  readonly job: string;
-  readonly consumer: string;
-  readonly model: ModelMetadata;
-  readonly info: { readonly host: string; readonly pid: number; readonly startedAt: number };
-  readonly intervalMs: number;
-  readonly mainSilentMs: number;
-}
-
-/**
- * Thread → main: a beat went out (or failed, and why); beats paused because the main thread
- * was silent too long; the thread has left the live set.
- */
-export type HeartbeatReport =
-  | { readonly type: 'beat'; readonly failure?: string }
-  | { readonly type: 'silent' }
-  | { readonly type: 'stopped' };
-/** Main → thread: the main thread runs (answer to a beat report); leave and stop. */
-export type HeartbeatRequest = { readonly type: 'alive' } | { readonly type: 'stop' };
 
 export interface HeartbeatOptions {
   readonly redisUrl: string;

@@ -4,16 +4,10 @@
  * decoding the next batch and writing answers meanwhile. Started by ModelRunner.
  */
 import { parentPort } from 'node:worker_threads';
+import type { InferenceReply, InferenceRequest } from '../contracts/inference-thread.js';
 import { CsError, reasonOf } from '../errors/registry.js';
 import { pinThisThread } from '../placement/affinity.js';
-import type { Tensor } from '../protocol/tensor.js';
-import { ModelSession, type LoadOptions } from './model-session.js';
-import type { InferenceReply } from './model-runner.js';
-
-export type InferenceRequest =
-  | { readonly type: 'load'; readonly options: LoadOptions }
-  | { readonly type: 'run'; readonly id: number; readonly inputs: readonly Tensor[] }
-  | { readonly type: 'release' };
+import { ModelSession } from './model-session.js';
 
 const port = parentPort;
 if (port === null) throw new Error('inference-thread.js runs as a worker thread');

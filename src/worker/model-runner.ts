@@ -5,17 +5,11 @@
  * write while the model computes.
  */
 import { Worker as Thread } from 'node:worker_threads';
-import { CsError, type ErrorCode } from '../errors/registry.js';
+import type { InferenceReply, InferenceRequest, LoadOptions } from '../contracts/inference-thread.js';
+import { CsError } from '../errors/registry.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
-import type { NamedTensor, Tensor } from '../protocol/tensor.js';
-import type { InferenceRequest } from './inference-thread.js';
-import type { LoadOptions, Model, ModelRun } from './model-session.js';
-
-export type InferenceReply =
-  | { readonly type: 'loaded'; readonly metadata: ModelMetadata; readonly placementProblem?: string }
-  | { readonly type: 'ran'; readonly id: number; readonly outputs: NamedTensor[]; readonly computeMs: number }
-  | { readonly type: 'failed'; readonly id: number; readonly code: ErrorCode; readonly message: string }
-  | { readonly type: 'released' };
+import type { Tensor } from '../protocol/tensor.js';
+import type { Model, ModelRun } from './model-session.js';
 
 interface Waiting {
   readonly resolve: (run: ModelRun) => void;

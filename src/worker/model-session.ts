@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import type { LoadOptions } from '../contracts/inference-thread.js';
 import { CsError, reasonOf } from '../errors/registry.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
-import type { RecordBounds } from '../protocol/record-bounds.js';
 import {
   allocate,
   dataTypeFromOnnx,
@@ -12,20 +12,6 @@ import {
   type NumericArray,
   type Tensor,
 } from '../protocol/tensor.js';
-
-export interface LoadOptions {
-  /** The CPUs the inference thread runs on (set when the rest of the worker is kept off some). */
-  readonly cpus?: readonly number[] | undefined;
-  readonly modelPath: string;
-  readonly job: string;
-  readonly threads: number;
-  readonly inputAlreadyBatched: boolean;
-  readonly maxBatchSize: number;
-  readonly maxBatchDelayMs: number;
-  readonly maxQueueLength: number;
-  /** Published with the metadata, so producers refuse records the workers would refuse. */
-  readonly bounds?: RecordBounds;
-}
 
 /** A run's outputs, and how long the session took (not counting a wait in a queue). */
 export interface ModelRun {

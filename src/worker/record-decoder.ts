@@ -1,13 +1,15 @@
 import type { ImageOptions } from '../config/types.js';
+import { MAX_URI_BYTES, SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { CsError, reasonOf, type ErrorCode } from '../errors/registry.js';
 import { concatBatch } from '../batching/concat.js';
 import { decodeBigdlInput } from '../protocol/bigdl-input.js';
 import { castTensor } from '../protocol/cast.js';
+import { matchInputs, shapeProblem } from '../protocol/input-match.js';
 import { encodedOverBounds, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import { bigdlStringTensor } from '../protocol/string-input.js';
 import { decodeInstances } from '../protocol/json-instances.js';
 import type { ModelMetadata, TensorSpec } from '../protocol/model-metadata.js';
-import { decodeTensorFrame, TENSOR_SERDE } from '../protocol/tensor-frame.js';
+import { decodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { decodeImages } from './image-input.js';
 import type { PixelPool } from './pixel-pool.js';
@@ -15,8 +17,6 @@ import type { StreamEntry } from './stream-entry.js';
 
 /** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
 export type RecordForm = 'bigdl' | 'tensor';
-
-export const MAX_URI_BYTES = 4096;
 
 /** What every record carries, decoded or not: where its answer goes. */
 export interface RecordAddress {
@@ -56,14 +56,14 @@ export interface DecodeContext {
 
 /** Undefined when the entry has no usable uri: there is nowhere to answer it. */
 export function addressOf(entry: StreamEntry): RecordAddress | undefined {
-  const uri = entry.fields.get('uri');
+  const uri = entry.fields.get(STREAM_FIELDS.uri);
   if (uri === undefined || uri.length === 0 || uri.length > MAX_URI_BYTES) return undefined;
-  const serde = entry.fields.get('serde')?.toString();
+  const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
   return {
     entry,
     uri: uri.toString(),
-    reply: entry.fields.get('reply')?.toString(),
-    form: serde === TENSOR_SERDE ? 'tensor' : 'bigdl',
+    reply: entry.fields.get(STREAM_FIELDS.reply)?.toString(),
+    form: serde === SERDE.tensor ? 'tensor' : 'bigdl',
   };
 }
 
@@ -77,7 +77,7 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
       `record was delivered ${entry.deliveries} times and never answered (workers died on it); it is not run again (maxDeliveries ${context.maxDeliveries})`,
     );
   }
-  const deadline = entry.fields.get('deadline');
+  const deadline = entry.fields.get(STREAM_FIELDS.deadline);
   if (deadline !== undefined && Number(deadline.toString()) < context.now) {
     return fail(
       address,
@@ -85,24 +85,24 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
       'the request passed its deadline before a worker took it',
     );
   }
-  const data = entry.fields.get('data');
+  const data = entry.fields.get(STREAM_FIELDS.data);
   if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
   const encodedProblem = encodedOverBounds(data.length, context.bounds);
   if (encodedProblem !== undefined) return fail(address, 'CS_ERR_RECORD_TOO_LARGE', encodedProblem);
   try {
-    const serde = entry.fields.get('serde')?.toString();
+    const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
     const { model } = context;
     if (serde === undefined || serde === '') {
       const tensors = decodeBigdlInput(data);
       return ready(address, await prepareSample(tensors, context, true), model, context.bounds);
     }
-    if (serde === 'stream') {
+    if (serde === SERDE.bigdlJson) {
       const instances = decodeInstances(data);
       const samples = await Promise.all(instances.map((tensors) => prepareSample(tensors, context, true)));
       const inputs = model.inputs.map((_, i) => concatBatch(samples.map((s) => s[i] as Tensor)));
       return ready(address, inputs, model, context.bounds);
     }
-    if (serde === TENSOR_SERDE) {
+    if (serde === SERDE.tensor) {
       return ready(
         address,
         await prepareSample(decodeTensorFrame(data), context, false),
@@ -113,7 +113,7 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
     return fail(
       address,
       'CS_ERR_INPUT_UNSUPPORTED',
-      `unknown serde "${serde}"; expected none (BigDL Arrow), "stream" (BigDL JSON) or "${TENSOR_SERDE}"`,
+      `unknown serde "${serde}"; expected none (BigDL Arrow), "stream" (BigDL JSON) or "${SERDE.tensor}"`,
     );
   } catch (error) {
     const code = error instanceof CsError ? error.code : 'CS_ERR_INPUT_DECODE';
@@ -128,20 +128,21 @@ async function prepareSample(
   bigdl: boolean,
 ): Promise<Tensor[]> {
   const specs = context.model.inputs;
-  const names = new Set(specs.map((s) => s.name));
-  const byName = tensors.length > 0 && tensors.every((t) => names.has(t.name));
-  if (!byName && tensors.length !== specs.length) {
+  const match = matchInputs(tensors, specs);
+  if (!match.ok && match.problem === 'count') {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
       `the model takes ${specs.length} input(s) (${specs.map((s) => s.name).join(', ')}); the record has ${tensors.length} (${tensors.map((t) => t.name).join(', ')})`,
     );
   }
+  if (!match.ok) {
+    throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${match.missing[0]}" is missing from the record`);
+  }
   const addBatch = bigdl && !context.inputAlreadyBatched;
   return Promise.all(
     specs.map(async (spec, i) => {
-      const tensor = byName ? tensors.find((t) => t.name === spec.name) : tensors[i];
-      if (tensor === undefined)
-        throw new CsError('CS_ERR_INPUT_MISMATCH', `input "${spec.name}" is missing from the record`);
+      const tensor = match.tensors[i];
+      if (tensor === undefined) throw new CsError('CS_ERR_INTERNAL', `input "${spec.name}" was not matched`);
       if (bigdl && tensor.type === 'BYTES' && spec.datatype === 'BYTES') {
         // The split strings already carry the batch dimension where the model has room for one.
         return checkShape(
@@ -189,20 +190,12 @@ function checkShape(spec: TensorSpec, tensor: Tensor, added: boolean): Tensor {
   const hint = added
     ? ' (after adding the batch dimension; set inputAlreadyBatched: true if records carry their own)'
     : '';
-  if (tensor.shape.length !== spec.shape.length) {
+  if (shapeProblem(spec.shape, tensor.shape) !== undefined) {
     throw new CsError(
       'CS_ERR_INPUT_MISMATCH',
       `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
     );
   }
-  spec.shape.forEach((d, i) => {
-    if (d >= 0 && tensor.shape[i] !== d) {
-      throw new CsError(
-        'CS_ERR_INPUT_MISMATCH',
-        `input "${spec.name}" expects shape ${declared}, got ${got}${hint}`,
-      );
-    }
-  });
   return tensor;
 }
 

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors/registry.js';
-import { FAILED_VALUE, RESULT_FIELDS, type ResultForm } from '../client/prediction.js';
-import type { PostProcessing } from '../config/types.js';
+import { FAILED_VALUE, RESULT_FIELDS, type ResultForm } from '../contracts/result-hash.js';
+import type { PostProcessing } from '../protocol/post-processing.js';
 import { encodeBigdlResult } from '../protocol/bigdl-result.js';
 import { postProcess } from '../protocol/post-processing.js';
 import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/reply.js';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputQueue } from '../../../src/client/input-queue.js';
 import { OutputQueue } from '../../../src/client/output-queue.js';
 import { CsError } from '../../../src/errors/registry.js';
-import { encodeTensorFrame, TENSOR_SERDE } from '../../../src/protocol/tensor-frame.js';
+import { SERDE } from '../../../src/contracts/stream-entry.js';
+import { encodeTensorFrame } from '../../../src/protocol/tensor-frame.js';
 import { readStats } from '../../../src/redis/job-state.js';
 import { writeModel } from '../../fixtures/onnx-models.js';
 import { postJson, startFrontend, type RunningFrontend } from '../frontend/frontend-harness.js';
@@ -108,10 +109,10 @@ describe('record bounds (maxRecordBatch, maxRecordBytes)', () => {
     const batchesBefore = (await readStats(r, JOB)).batches;
     const frame = (n: number, width = 2): Buffer =>
       Buffer.from(encodeTensorFrame([{ name: 'x', type: 'FP32', ...rows(n, width) }]));
-    await r.xadd(JOB, '*', 'uri', 'rows', 'serde', TENSOR_SERDE, 'data', frame(MAX_BATCH + 1));
-    await r.xadd(JOB, '*', 'uri', 'bytes', 'serde', TENSOR_SERDE, 'data', frame(4, 400));
+    await r.xadd(JOB, '*', 'uri', 'rows', 'serde', SERDE.tensor, 'data', frame(MAX_BATCH + 1));
+    await r.xadd(JOB, '*', 'uri', 'bytes', 'serde', SERDE.tensor, 'data', frame(4, 400));
     // Past 8 x maxRecordBytes it is not even decoded.
-    await r.xadd(JOB, '*', 'uri', 'huge', 'serde', TENSOR_SERDE, 'data', frame(1, 10_000));
+    await r.xadd(JOB, '*', 'uri', 'huge', 'serde', SERDE.tensor, 'data', frame(1, 10_000));
     // BigDL's JSON form: each instance is one row of the record.
     const instances = Array.from({ length: MAX_BATCH + 1 }, () => ({ x: [1, 2] }));
     await r.xadd(JOB, '*', 'uri', 'json', 'serde', 'stream', 'data', JSON.stringify({ instances }));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CsError } from '../../../src/errors/registry.js';
 import { instanceToInputs, predictionElement, prepareInstance } from '../../../src/frontend/bigdl-predict.js';
-import { checkInferInputs, checkOutputFilter, shapeProblem } from '../../../src/frontend/model-check.js';
+import { checkInferInputs, checkOutputFilter } from '../../../src/frontend/model-check.js';
+import { shapeProblem } from '../../../src/protocol/input-match.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { MLP, TWO_IO } from './fake-backend.js';
 
@@ -87,6 +88,11 @@ describe('instanceToInputs', () => {
     expect(count.message).toContain('instances[1] has 1 value(s)');
     const missing = errorOf(() => instanceToInputs([fp32('a', [4], [1, 2, 3, 4])], 0, TWO_IO));
     expect(missing.message).toContain('lacks input(s) b');
+    // The worker matches by name and would find b missing: the frontend refuses it first.
+    const twice = errorOf(() =>
+      instanceToInputs([fp32('a', [4], [1, 2, 3, 4]), fp32('a', [4], [5, 6, 7, 8])], 0, TWO_IO),
+    );
+    expect(twice.message).toContain('lacks input(s) b');
   });
 });
 

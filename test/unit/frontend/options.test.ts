@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
+import { redisTarget } from '../../../src/config/redis-url.js';
 import { CsError } from '../../../src/errors/registry.js';
 import { parseFrontendArgv, resolveFrontendSettings } from '../../../src/frontend/options.js';
 
@@ -34,8 +35,15 @@ describe('parseFrontendArgv', () => {
     });
   });
 
+  it('keeps values as typed (the frontend parses them) and reads --name=false', () => {
+    expect(parseFrontendArgv(['--tokenBucketEnabled=false', '--interface', '127.0.0.1'])).toEqual({
+      flags: { tokenBucketEnabled: 'false', interface: '127.0.0.1' },
+    });
+  });
+
   it('refuses a stray argument', () => {
     expect(() => parseFrontendArgv(['8080'])).toThrow(CsError);
+    expect(() => parseFrontendArgv(['--'])).toThrow(/unexpected argument "--"/);
     expect(() => parseFrontendArgv(['--log-file'])).toThrow('--log-file needs a path');
   });
 });
@@ -49,6 +57,10 @@ describe('resolveFrontendSettings', () => {
     expect(s.http.redisInputQueue).toBe('j');
     expect(s.http.port).toBe(10020);
     expect(s.maxQueueLength).toBeUndefined();
+    // An IPv6 address takes brackets in a URL, so the frontend can connect to it.
+    const v6 = resolveFrontendSettings({ flags: { redisHost: '::1', redisPort: 6390 } });
+    expect(v6.redisUrl).toBe('redis://[::1]:6390');
+    expect(redisTarget(v6.redisUrl)).toMatchObject({ kind: 'server', host: '::1', port: 6390 });
   });
 
   it("takes BigDL's HTTPS flags as options, and refuses its keystore flags with the conversion commands", () => {

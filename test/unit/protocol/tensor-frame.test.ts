@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { SERDE } from '../../../src/contracts/stream-entry.js';
 import { CsError } from '../../../src/errors/registry.js';
 import { DATA_TYPES } from '../../../src/protocol/tensor.js';
 import type { DataType, NamedTensor } from '../../../src/protocol/tensor.js';
 import {
   MAX_FRAME_RANK,
   MAX_FRAME_TENSORS,
-  TENSOR_SERDE,
   decodeTensorFrame,
   encodeTensorFrame,
 } from '../../../src/protocol/tensor-frame.js';
@@ -53,7 +53,7 @@ const typeByteOf = (nameLength: number): number => 8 + 2 + nameLength;
 
 describe('tensor frame', () => {
   it('is the serde kind "tensor"', () => {
-    expect(TENSOR_SERDE).toBe('tensor');
+    expect(SERDE.tensor).toBe('tensor');
   });
 
   it.each(DATA_TYPES.map((t) => [t]))('round-trips %s exactly', (type) => {

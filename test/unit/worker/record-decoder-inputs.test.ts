@@ -4,7 +4,8 @@ import { BIGDL_IMAGE_OPTIONS } from '../../../src/config/image-keys.js';
 import type { ImageOptions } from '../../../src/config/types.js';
 import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
 import type { ModelMetadata, TensorSpec } from '../../../src/protocol/model-metadata.js';
-import { encodeTensorFrame, TENSOR_SERDE } from '../../../src/protocol/tensor-frame.js';
+import { SERDE } from '../../../src/contracts/stream-entry.js';
+import { encodeTensorFrame } from '../../../src/protocol/tensor-frame.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { RECORD_BOUND_DEFAULTS } from '../../../src/protocol/record-bounds.js';
 import { addressOf, decodeRecord, type DecodedRecord } from '../../../src/worker/record-decoder.js';
@@ -47,7 +48,7 @@ async function decode(
 }
 
 const frame = (tensors: NamedTensor[]): Record<string, Buffer | string> => ({
-  serde: TENSOR_SERDE,
+  serde: SERDE.tensor,
   data: encodeTensorFrame(tensors),
 });
 

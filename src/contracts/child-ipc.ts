@@ -26,6 +26,21 @@ export const parentMessageSchema = z.object({
 export type ParentMessage = z.infer<typeof parentMessageSchema>;
 export type DrainMessage = ParentMessage;
 
+/**
+ * node:cluster's own channel between a frontend cluster's primary and its processes: a
+ * process asks for the metrics of all (`http.processes` > 1), the primary answers with
+ * prom-client's sum or the reason it could not.
+ */
+export const METRICS_REQUEST = 'cs-metrics-request';
+export const METRICS_REPLY = 'cs-metrics-reply';
+/** Fields optional: the receiver sees whatever else travels on that channel too. */
+export interface MetricsMessage {
+  readonly type?: string;
+  readonly id?: number;
+  readonly text?: string;
+  readonly error?: string;
+}
+
 export function parseChildMessage(value: unknown): ChildMessage | undefined {
   const parsed = childMessageSchema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
