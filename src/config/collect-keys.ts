@@ -1,3 +1,4 @@
+import type { KeyTable, ValueOf } from './key-spec.js';
 import { LEGACY_KEYS, LEGACY_SECTIONS } from './keys.js';
 import { describeValue, type ValueParser } from './value-parsers.js';
 
@@ -67,6 +68,19 @@ export function readEntry<T>(
   if (parsed.ok) return parsed.value;
   problems.push(`${entry.label}: expected ${parsed.expected}, got ${describeValue(entry.value, options)}`);
   return undefined;
+}
+
+/** A key of `table` read as readEntry does, or the table's default when absent, empty or invalid. */
+export function readKey<T extends KeyTable, K extends keyof T & string>(
+  found: ReadonlyMap<string, Entry>,
+  table: T,
+  name: K,
+  problems: string[],
+  options: { secret?: boolean } = {},
+): ValueOf<T[K]> {
+  const spec = table[name] as T[K];
+  const parser = spec.parse as ValueParser<ValueOf<T[K]>>;
+  return readEntry(found, name, parser, problems, options) ?? (spec.default as ValueOf<T[K]>);
 }
 
 /** Adds an entry, reporting a second spelling of a key already seen. */

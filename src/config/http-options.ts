@@ -1,8 +1,9 @@
 import { resultPrefix } from '../contracts/job-names.js';
-import { collectKeys, readEntry } from './collect-keys.js';
+import { collectKeys, readEntry, readKey } from './collect-keys.js';
 import { DEFAULTS } from './defaults.js';
 import { isKeystoreKey, keystoreProblem, resolveHttpsOptions } from './https-options.js';
-import { HTTP_KEYS, HTTP_PARSERS } from './keys.js';
+import type { ValueOf } from './key-spec.js';
+import { HTTP_KEYS, HTTP_PARSERS, HTTP_TABLE } from './keys.js';
 import { parseRedisUrl, redisEndpoint } from './redis-url.js';
 import type { HttpOptions } from './types.js';
 
@@ -50,8 +51,6 @@ export function resolveHttpSection(
     { known: HTTP_KEYS, prefix },
     problems,
   );
-  const d = DEFAULTS.http;
-
   const redis = resolveRedis(
     {
       url: readEntry(found, 'redisUrl', HTTP_PARSERS.redisUrl, problems),
@@ -66,7 +65,7 @@ export function resolveHttpSection(
   const redisInputQueue =
     readEntry(found, 'redisInputQueue', HTTP_PARSERS.redisInputQueue, problems) ??
     inherited.jobName ??
-    d.redisInputQueue;
+    DEFAULTS.http.redisInputQueue;
   if (inherited.jobName !== undefined && redisInputQueue !== inherited.jobName) {
     warnings.push(
       `${prefix}redisInputQueue "${redisInputQueue}" differs from jobName "${inherited.jobName}": ` +
@@ -83,33 +82,29 @@ export function resolveHttpSection(
     );
   }
 
-  const port = readEntry(found, 'port', HTTP_PARSERS.port, problems) ?? d.port;
+  const read = <K extends keyof typeof HTTP_TABLE & string>(name: K): ValueOf<(typeof HTTP_TABLE)[K]> =>
+    readKey(found, HTTP_TABLE, name, problems);
+  const port = read('port');
   const https = resolveHttpsOptions(
     found,
     { baseDir: inherited.baseDir ?? process.cwd(), prefix, port },
     { problems, warnings },
   );
   const options: HttpOptions = {
-    interface: readEntry(found, 'interface', HTTP_PARSERS.interface, problems) ?? d.interface,
+    interface: read('interface'),
     port,
     ...redis,
     redisInputQueue,
     redisOutputQueue,
-    parallelism: readEntry(found, 'parallelism', HTTP_PARSERS.parallelism, problems) ?? d.parallelism,
-    processes: readEntry(found, 'processes', HTTP_PARSERS.processes, problems) ?? d.processes,
-    timeWindow: readEntry(found, 'timeWindow', HTTP_PARSERS.timeWindow, problems) ?? d.timeWindow,
-    countWindow: readEntry(found, 'countWindow', HTTP_PARSERS.countWindow, problems) ?? d.countWindow,
-    tokenBucketEnabled:
-      readEntry(found, 'tokenBucketEnabled', HTTP_PARSERS.tokenBucketEnabled, problems) ??
-      d.tokenBucketEnabled,
-    tokensPerSecond:
-      readEntry(found, 'tokensPerSecond', HTTP_PARSERS.tokensPerSecond, problems) ?? d.tokensPerSecond,
-    tokenAcquireTimeout:
-      readEntry(found, 'tokenAcquireTimeout', HTTP_PARSERS.tokenAcquireTimeout, problems) ??
-      d.tokenAcquireTimeout,
-    requestTimeout:
-      readEntry(found, 'requestTimeout', HTTP_PARSERS.requestTimeout, problems) ?? d.requestTimeout,
-    bodyLimit: readEntry(found, 'bodyLimit', HTTP_PARSERS.bodyLimit, problems)?.bytes ?? d.bodyLimit,
+    parallelism: read('parallelism'),
+    processes: read('processes'),
+    timeWindow: read('timeWindow'),
+    countWindow: read('countWindow'),
+    tokenBucketEnabled: read('tokenBucketEnabled'),
+    tokensPerSecond: read('tokensPerSecond'),
+    tokenAcquireTimeout: read('tokenAcquireTimeout'),
+    requestTimeout: read('requestTimeout'),
+    bodyLimit: read('bodyLimit'),
     ...https,
   };
   return { options, problems, warnings };

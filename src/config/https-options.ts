@@ -7,9 +7,8 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readEntry, type Entry } from './collect-keys.js';
-import { DEFAULTS } from './defaults.js';
-import { HTTP_PARSERS } from './keys.js';
+import { readEntry, readKey, type Entry } from './collect-keys.js';
+import { HTTP_PARSERS, HTTP_TABLE } from './keys.js';
 import { expandHome } from './model-file.js';
 import type { HttpOptions } from './types.js';
 
@@ -44,10 +43,8 @@ export function resolveHttpsOptions(
 ): HttpsOptions {
   const { problems, warnings } = out;
   const { prefix } = context;
-  const d = DEFAULTS.http;
-  const httpsEnabled =
-    readEntry(found, 'httpsEnabled', HTTP_PARSERS.httpsEnabled, problems) ?? d.httpsEnabled;
-  const securePort = readEntry(found, 'securePort', HTTP_PARSERS.securePort, problems) ?? d.securePort;
+  const httpsEnabled = readKey(found, HTTP_TABLE, 'httpsEnabled', problems);
+  const securePort = readKey(found, HTTP_TABLE, 'securePort', problems);
   const path = (key: 'httpsCertPath' | 'httpsKeyPath', what: string): string | undefined => {
     const given = readEntry(found, key, HTTP_PARSERS[key], problems);
     if (given === undefined) {

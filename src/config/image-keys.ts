@@ -1,4 +1,4 @@
-import type { ImageOptions } from './types.js';
+import { key, type ValueOf } from './key-spec.js';
 import { choice, parseImageResize, type Parsed, type ValueParser } from './value-parsers.js';
 
 /**
@@ -8,38 +8,6 @@ import { choice, parseImageResize, type Parsed, type ValueParser } from './value
  */
 
 export type Triple = readonly [number, number, number];
-
-export interface ImageDefaults {
-  readonly imageResizeMode: ImageOptions['resizeMode'];
-  readonly imageChannelOrder: ImageOptions['channelOrder'];
-  readonly imageLayout: ImageOptions['layout'];
-  readonly imageScale: number;
-  readonly imageMean: Triple;
-  readonly imageStd: Triple;
-  readonly imagePadValue: number;
-}
-
-export const IMAGE_DEFAULTS: ImageDefaults = Object.freeze({
-  imageResizeMode: 'stretch',
-  imageChannelOrder: 'bgr',
-  imageLayout: 'chw',
-  imageScale: 1,
-  imageMean: Object.freeze([0, 0, 0] as const),
-  imageStd: Object.freeze([1, 1, 1] as const),
-  imagePadValue: 0,
-});
-
-/** The image options of a config that sets no image key: BigDL's preprocessing. */
-export const BIGDL_IMAGE_OPTIONS: ImageOptions = Object.freeze({
-  resize: undefined,
-  resizeMode: IMAGE_DEFAULTS.imageResizeMode,
-  channelOrder: IMAGE_DEFAULTS.imageChannelOrder,
-  layout: IMAGE_DEFAULTS.imageLayout,
-  scale: IMAGE_DEFAULTS.imageScale,
-  mean: IMAGE_DEFAULTS.imageMean,
-  std: IMAGE_DEFAULTS.imageStd,
-  padValue: IMAGE_DEFAULTS.imagePadValue,
-});
 
 function ok<T>(value: T): Parsed<T> {
   return { ok: true, value };
@@ -87,27 +55,52 @@ function tripleParser(expected: string, accept: (n: number) => boolean): ValuePa
   };
 }
 
-/** Our image keys' parsers (imageResize, BigDL's, is in the key table with BigDL's keys). */
-export const IMAGE_PARSERS = {
-  imageResizeMode: choice(['stretch', 'keepAspect'] as const),
-  imageChannelOrder: choice(['bgr', 'rgb'] as const),
-  imageLayout: choice(['chw', 'hwc'] as const),
-  imageScale: numberParser('a number above 0, or a fraction like 1/255', (n) => n > 0),
-  imageMean: tripleParser('a number, or three separated by commas (e.g. 0.5,0.5,0.5)', () => true),
-  imageStd: tripleParser('a number above 0, or three separated by commas (e.g. 0.5,0.5,0.5)', (n) => n > 0),
-  imagePadValue: numberParser('a number', () => true),
-} as const satisfies Record<string, ValueParser<unknown>>;
+/**
+ * The image keys, in the template's order after imageResize (BigDL's, which sits with
+ * BigDL's keys there). Each option of ImageOptions is its key without `image`.
+ */
+export const IMAGE_TABLE = {
+  imageResize: key(parseImageResize, undefined, "`w,h` in pixels (empty: the model's own size)"),
+  imageResizeMode: key(
+    choice(['stretch', 'keepAspect'] as const),
+    'stretch',
+    '`stretch`, or `keepAspect` (then padded on the right)',
+  ),
+  imageChannelOrder: key(choice(['bgr', 'rgb'] as const), 'bgr', '`bgr` (BigDL, OpenCV) or `rgb`'),
+  imageLayout: key(choice(['chw', 'hwc'] as const), 'chw', '`chw` (channels first) or `hwc`'),
+  imageScale: key(
+    numberParser('a number above 0, or a fraction like 1/255', (n) => n > 0),
+    1,
+    'multiplies each pixel first (`1/255`: 0..1)',
+  ),
+  imageMean: key(
+    tripleParser('a number, or three separated by commas (e.g. 0.5,0.5,0.5)', () => true),
+    Object.freeze([0, 0, 0] as const),
+    'subtracted per channel after scaling',
+  ),
+  imageStd: key(
+    tripleParser('a number above 0, or three separated by commas (e.g. 0.5,0.5,0.5)', (n) => n > 0),
+    Object.freeze([1, 1, 1] as const),
+    'divides per channel after the mean',
+  ),
+  imagePadValue: key(
+    numberParser('a number', () => true),
+    0,
+    'value of padded elements, in final units',
+  ),
+} as const;
 
-/** Our image keys, in the template's order (imageResize is BigDL's and sits with BigDL's keys). */
-export const IMAGE_KEYS: readonly string[] = [
-  'imageResizeMode',
-  'imageChannelOrder',
-  'imageLayout',
-  'imageScale',
-  'imageMean',
-  'imageStd',
-  'imagePadValue',
-];
+export const IMAGE_KEYS: readonly string[] = Object.keys(IMAGE_TABLE);
+
+type OptionName<K> = K extends `image${infer Rest}` ? Uncapitalize<Rest> : never;
+
+/** How images become tensors: each key of IMAGE_TABLE without its `image` prefix. */
+export type ImageOptions = {
+  readonly [K in keyof typeof IMAGE_TABLE as OptionName<K>]: ValueOf<(typeof IMAGE_TABLE)[K]>;
+};
+
+/** The image options of a config that sets no image key: BigDL's preprocessing. */
+export const BIGDL_IMAGE_OPTIONS: ImageOptions = Object.freeze(resolveImage(() => undefined));
 
 /** Reads one key with its parser: undefined when absent, empty or invalid (the caller records the problem). */
 export type KeyReader = <T>(key: string, parser: ValueParser<T>) => T | undefined;
@@ -116,17 +109,20 @@ export type KeyReader = <T>(key: string, parser: ValueParser<T>) => T | undefine
  * The image options of a config. Takes a reader rather than the key map so that this module
  * does not import the key collection (which imports the key table, which imports this).
  */
-export function resolveImage(read: KeyReader, resizeDefault: ImageOptions['resize']): ImageOptions {
-  const P = IMAGE_PARSERS;
-  const D = BIGDL_IMAGE_OPTIONS;
+export function resolveImage(read: KeyReader): ImageOptions {
+  const T = IMAGE_TABLE;
+  const value = <K extends keyof typeof T>(name: K): ValueOf<(typeof T)[K]> =>
+    (read(name, T[name].parse as ValueParser<ValueOf<(typeof T)[K]>>) ?? T[name].default) as ValueOf<
+      (typeof T)[K]
+    >;
   return {
-    resize: read('imageResize', parseImageResize) ?? resizeDefault,
-    resizeMode: read('imageResizeMode', P.imageResizeMode) ?? D.resizeMode,
-    channelOrder: read('imageChannelOrder', P.imageChannelOrder) ?? D.channelOrder,
-    layout: read('imageLayout', P.imageLayout) ?? D.layout,
-    scale: read('imageScale', P.imageScale) ?? D.scale,
-    mean: read('imageMean', P.imageMean) ?? D.mean,
-    std: read('imageStd', P.imageStd) ?? D.std,
-    padValue: read('imagePadValue', P.imagePadValue) ?? D.padValue,
+    resize: value('imageResize'),
+    resizeMode: value('imageResizeMode'),
+    channelOrder: value('imageChannelOrder'),
+    layout: value('imageLayout'),
+    scale: value('imageScale'),
+    mean: value('imageMean'),
+    std: value('imageStd'),
+    padValue: value('imagePadValue'),
   };
 }

@@ -1,22 +1,21 @@
 import { availableParallelism } from 'node:os';
 import { JOB_NAME_PATTERN, resultPrefix } from '../contracts/job-names.js';
 import type { CpuAffinity } from '../placement/cpu-plan.js';
-import type { PostProcessing } from '../protocol/post-processing.js';
 import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import {
+  bytesIn,
   choice,
   integerIn,
   parseBoolean,
-  parseImageResize,
   parsePostProcessingValue,
   parseText,
-  sizeIn,
+  sizeTextIn,
   textMatching,
   type ValueParser,
 } from './value-parsers.js';
 import { parseRedisUrl } from './redis-url.js';
-import { IMAGE_KEYS, IMAGE_PARSERS } from './image-keys.js';
-import type { ImageOptions } from './types.js';
+import { IMAGE_KEYS, IMAGE_TABLE } from './image-keys.js';
+import { key, parsersOf, type ValuesOf } from './key-spec.js';
 
 /**
  * The key table: every name config.yaml may use, how each value is read and its bounds.
@@ -42,85 +41,88 @@ const parseJobName: ValueParser<string> = (value) => {
   return parsed;
 };
 
-/** One config.yaml key: how its value is read, and what it is when absent or empty. */
-export interface KeySpec<P, D> {
-  readonly parse: ValueParser<P>;
-  readonly default: D;
-}
-
-function key<P, D>(parse: ValueParser<P>, defaultValue: D): KeySpec<P, D> {
-  return Object.freeze({ parse, default: defaultValue });
-}
-
-type ParsersOf<T extends Record<string, KeySpec<unknown, unknown>>> = {
-  readonly [K in keyof T]: T[K]['parse'];
-};
-export type DefaultsOf<T extends Record<string, KeySpec<unknown, unknown>>> = {
-  readonly [K in keyof T]: T[K]['default'];
-};
-
-function parsersOf<T extends Record<string, KeySpec<unknown, unknown>>>(table: T): ParsersOf<T> {
-  return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, spec.parse])) as ParsersOf<T>;
-}
-
-export function defaultsOf<T extends Record<string, KeySpec<unknown, unknown>>>(table: T): DefaultsOf<T> {
-  return Object.fromEntries(
-    Object.entries(table).map(([name, spec]) => [name, spec.default]),
-  ) as DefaultsOf<T>;
-}
-
 export const DEFAULT_JOB_NAME = 'serving_stream';
 
+const HOST_PATTERN = /^[A-Za-z0-9.:%_[\]-]{1,255}$/;
+
 /**
- * The top-level keys read with a parser (modelPath and http need more), each with its default;
- * the image keys have their own table (image-keys.ts). DEFAULTS and TOP_LEVEL_PARSERS are
- * made from it; config/config.yaml and the README's config table name every key (a test
- * checks). modelPath has no default: it is required.
+ * The top-level keys read with a parser (modelPath and http need more), each with its
+ * default and doc line; the image keys have their own table (image-keys.ts). modelPath has
+ * no default: it is required.
  */
 export const TOP_LEVEL_TABLE = {
-  jobName: key(parseJobName, DEFAULT_JOB_NAME),
-  postProcessing: key(parsePostProcessingValue, Object.freeze({ kind: 'none' }) as PostProcessing),
-  /** `imageResize: w,h`; undefined keeps the decoded size. */
-  imageResize: key(parseImageResize, undefined as ImageOptions['resize']),
-  inputAlreadyBatched: key(parseBoolean, false),
-  /** Unset: modelParallelism and threadPerModel apply as given. */
-  coreNumberPerMachine: key(integerIn(1, 1024), undefined as number | undefined),
-  /** The cores of this machine. */
-  modelParallelism: key(integerIn(1, 1024), availableParallelism()),
-  threadPerModel: key(integerIn(1, 1024), 1),
-  /** auto: keep the plumbing off the CPUs the inference threads need (src/placement/cpu-plan.ts). */
-  cpuAffinity: key(choice(['auto', 'off'] as const), 'auto' as CpuAffinity),
-  redisUrl: key(parseRedisUrl, 'redis://localhost:6379'),
-  redisMaxmemory: key(sizeIn(1024 * 1024, 1024 * GIB), '8g'),
-  /** true: a Redis that we start keeps an append-only file in the home, so a crash loses nothing. */
-  redisPersistence: key(parseBoolean, true),
-  /** ms */
-  redisTimeout: key(integerIn(1, 600_000), 5000),
-  redisMinReplicas: key(integerIn(0, 64), 0),
-  redisSecureEnabled: key(parseBoolean, false),
-  redisSecureTrustStorePath: key(parseText, undefined as string | undefined),
-  redisSecureTrustStorePassword: key(parseText, undefined as string | undefined),
-  maxBatchSize: key(integerIn(1, 4096), 32),
-  maxBatchDelayMs: key(integerIn(0, 60_000), 0),
+  jobName: key(parseJobName, DEFAULT_JOB_NAME, 'stream and model name, `[A-Za-z0-9_.-]{1,64}`, not `stats`'),
+  postProcessing: key(
+    parsePostProcessingValue,
+    Object.freeze({ kind: 'none' } as const),
+    '`topN(n)` or `pickTopN(n)` instead of the tensor',
+    'none',
+  ),
+  inputAlreadyBatched: key(parseBoolean, false, '`true`: records carry their batch dimension'),
+  coreNumberPerMachine: key(
+    integerIn(1, 1024),
+    undefined,
+    'n workers of 1 thread each (overrides the next two)',
+    'unset',
+  ),
+  modelParallelism: key(
+    integerIn(1, 1024),
+    availableParallelism(),
+    'worker processes on this machine',
+    'cores',
+  ),
+  threadPerModel: key(integerIn(1, 1024), 1, 'onnxruntime intra-op threads per worker'),
+  // auto: keep the plumbing off the CPUs the inference threads need (src/placement/cpu-plan.ts).
+  cpuAffinity: key(
+    choice(['auto', 'off'] as const satisfies readonly CpuAffinity[]),
+    'auto',
+    '`auto`: models get CPUs of their own; or `off`',
+  ),
+  redisUrl: key(parseRedisUrl, 'redis://localhost:6379', 'the Redis; `rediss://`, `redis-sentinel://` too'),
+  redisMaxmemory: key(
+    sizeTextIn(1024 * 1024, 1024 * GIB),
+    '8g',
+    'maxmemory of a Redis we start (noeviction)',
+  ),
+  // On, so that a crash of Redis or of the supervisor loses at most the last second of writes.
+  redisPersistence: key(parseBoolean, true, 'a Redis we start keeps an append-only file'),
+  redisTimeout: key(integerIn(1, 600_000), 5000, 'Redis connect and command timeout, ms'),
+  redisMinReplicas: key(integerIn(0, 64), 0, 'replicas that must hold an entry (`WAIT`)'),
+  redisSecureEnabled: key(parseBoolean, false, 'TLS to Redis (as a `rediss://` URL)'),
+  redisSecureTrustStorePath: key(parseText, undefined, "PEM CA file for TLS (empty: the system's)"),
+  redisSecureTrustStorePassword: key(parseText, undefined, "BigDL's; never shown in messages"),
+  maxBatchSize: key(integerIn(1, 4096), 32, 'most records in one `session.run`'),
+  maxBatchDelayMs: key(integerIn(0, 60_000), 0, 'ms a batch may wait to fill'),
   // Queues are bounded (the reliability contract): producers are refused beyond this many
   // unanswered entries. There is no "unbounded" setting; raise the number instead.
-  maxQueueLength: key(integerIn(1, 10_000_000), 10_000),
+  maxQueueLength: key(integerIn(1, 10_000_000), 10_000, 'producers refused beyond this many entries'),
   // Long enough for a client that reconnects to read its result, short enough that an
   // abandoned result does not hold Redis memory for long.
-  resultTtlSeconds: key(integerIn(1, 7 * 24 * 3600), 600),
-  maxDeliveries: key(integerIn(1, 100), 3),
-  maxRecordBatch: key(integerIn(1, 1_000_000), RECORD_BOUND_DEFAULTS.maxRecordBatch),
-  /** bytes */
-  maxRecordBytes: key(sizeIn(1024, 4 * GIB), RECORD_BOUND_DEFAULTS.maxRecordBytes),
+  resultTtlSeconds: key(integerIn(1, 7 * 24 * 3600), 600, 'seconds a result hash lives'),
+  maxDeliveries: key(integerIn(1, 100), 3, 'deliveries before `CS_ERR_POISON_RECORD`'),
+  maxRecordBatch: key(
+    integerIn(1, 1_000_000),
+    RECORD_BOUND_DEFAULTS.maxRecordBatch,
+    'most rows in one record',
+  ),
+  maxRecordBytes: key(
+    bytesIn(1024, 4 * GIB),
+    RECORD_BOUND_DEFAULTS.maxRecordBytes,
+    'most tensor bytes in one record',
+    '`64mb`',
+  ),
 } as const;
 
 /** Keys read at the top level, with their parsers. */
 export const TOP_LEVEL_PARSERS = {
   ...parsersOf(TOP_LEVEL_TABLE),
-  ...IMAGE_PARSERS,
-} as const satisfies Record<string, ValueParser<unknown>>;
+  ...parsersOf(IMAGE_TABLE),
+} as const;
 
 export type TopLevelKey = keyof typeof TOP_LEVEL_PARSERS;
+
+/** What the keys of the two top-level tables resolve to (ServingConfig is built on it). */
+export type TopLevelValues = ValuesOf<typeof TOP_LEVEL_TABLE>;
 
 /** BigDL keys that are accepted and do nothing here: a non-empty value earns one warning, saying why. */
 export const IGNORED_BIGDL_KEYS: Readonly<Record<string, string>> = {
@@ -164,7 +166,7 @@ export const TOP_LEVEL_KEYS: readonly string[] = [
   'maxRecordBytes',
   'redisPersistence',
   'cpuAffinity',
-  ...IMAGE_KEYS,
+  ...IMAGE_KEYS.filter((name) => name !== 'imageResize'),
   'http',
 ];
 
@@ -179,32 +181,90 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set(['redisSecureTrustStoreP
  */
 export const HTTP_TABLE = {
   interface: key(
-    textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address to listen on, e.g. 0.0.0.0'),
+    textMatching(HOST_PATTERN, 'a host name or IP address to listen on, e.g. 0.0.0.0'),
     '0.0.0.0',
+    'address to listen on',
   ),
-  port: key(integerIn(0, 65_535), 10020),
-  redisHost: key(textMatching(/^[A-Za-z0-9.:%_[\]-]{1,255}$/, 'a host name or IP address'), 'localhost'),
-  redisPort: key(integerIn(1, 65_535), 6379),
-  redisUrl: key(parseRedisUrl, undefined as string | undefined),
-  redisInputQueue: key(parseJobName, DEFAULT_JOB_NAME),
+  port: key(
+    integerIn(0, 65_535),
+    10020,
+    'port; one already in use is refused (`CS_ERR_PORT_IN_USE`, exit 1)',
+  ),
+  redisHost: key(
+    textMatching(HOST_PATTERN, 'a host name or IP address'),
+    'localhost',
+    "BigDL's way to name Redis, with `redisPort`",
+  ),
+  redisPort: key(integerIn(1, 65_535), 6379, "BigDL's way to name Redis, with `redisHost`"),
+  redisUrl: key(
+    parseRedisUrl,
+    undefined,
+    '`redis://[:password@]host:port` or `rediss://`; wins over host/port',
+    "(the job's)",
+  ),
+  redisInputQueue: key(
+    parseJobName,
+    DEFAULT_JOB_NAME,
+    'the job: stream name and OIP model name',
+    'jobName (`serving_stream`)',
+  ),
   redisOutputQueue: key(
     textMatching(/^\S{1,256}$/, 'a key prefix without spaces, e.g. cluster-serving_serving_stream:'),
     resultPrefix(DEFAULT_JOB_NAME),
+    "BigDL's; results come back under the default prefix, another value only warns",
+    '`cluster-serving_<redisInputQueue>:`',
   ),
-  parallelism: key(integerIn(1, 1_000_000), 1000),
-  processes: key(integerIn(1, 64), 1),
-  timeWindow: key(integerIn(0, 60_000), 0),
-  countWindow: key(integerIn(1, 100_000), 56),
-  tokenBucketEnabled: key(parseBoolean, false),
-  tokensPerSecond: key(integerIn(1, 1_000_000), 100),
-  tokenAcquireTimeout: key(integerIn(0, 600_000), 100),
-  requestTimeout: key(integerIn(1, 3_600_000), 30_000),
-  bodyLimit: key(sizeIn(1024, GIB), 16 * 1024 * 1024),
-  httpsEnabled: key(parseBoolean, false),
-  securePort: key(integerIn(0, 65_535), 10023),
-  httpsCertPath: key(parseText, undefined as string | undefined),
-  httpsKeyPath: key(parseText, undefined as string | undefined),
+  parallelism: key(
+    integerIn(1, 1_000_000),
+    1000,
+    'most prediction requests in flight; the next one gets 503 at once',
+  ),
+  processes: key(
+    integerIn(1, 64),
+    1,
+    'frontend processes sharing the port (node:cluster), for when JSON parsing bounds one',
+  ),
+  timeWindow: key(
+    integerIn(0, 60_000),
+    0,
+    'ms to wait to fill a write window; 0: what arrived by the next event-loop turn goes',
+  ),
+  countWindow: key(integerIn(1, 100_000), 56, 'most entries written to Redis in one round trip'),
+  tokenBucketEnabled: key(parseBoolean, false, 'rate limiting: 429 when no token comes in time'),
+  tokensPerSecond: key(
+    integerIn(1, 1_000_000),
+    100,
+    'token rate; the bucket holds one second of tokens and starts full',
+  ),
+  tokenAcquireTimeout: key(
+    integerIn(0, 600_000),
+    100,
+    'ms a request may wait for its token; if the next token comes later, 429 at once',
+  ),
+  requestTimeout: key(
+    integerIn(1, 3_600_000),
+    30_000,
+    'ms before a prediction is answered 504 (workers skip entries past it)',
+  ),
+  bodyLimit: key(bytesIn(1024, GIB), 16 * 1024 * 1024, 'largest request body; larger ones get 413', '`16mb`'),
+  httpsEnabled: key(parseBoolean, false, 'also serve HTTPS on `securePort`; `port` keeps serving plain HTTP'),
+  securePort: key(integerIn(0, 65_535), 10023, 'HTTPS port; must differ from `port`'),
+  httpsCertPath: key(
+    parseText,
+    undefined,
+    "PEM certificate, then any intermediates; relative to config.yaml's folder",
+    '(required with HTTPS)',
+  ),
+  httpsKeyPath: key(
+    parseText,
+    undefined,
+    'PEM private key, unencrypted (keep it `chmod 600`)',
+    '(required with HTTPS)',
+  ),
 } as const;
+
+/** The frontend's options, resolved: what HttpOptions (types.ts) is. */
+export type HttpValues = ValuesOf<typeof HTTP_TABLE>;
 
 export const HTTP_PARSERS = parsersOf(HTTP_TABLE);
 

@@ -7,12 +7,13 @@ import {
   collectKeys,
   isPlainMapping,
   readEntry,
+  readKey,
   takeLegacySections,
   type Entry,
 } from './collect-keys.js';
-import { DEFAULTS } from './defaults.js';
 import { resolveImage } from './image-keys.js';
-import { HTTP_KEYS, TOP_LEVEL_KEYS, TOP_LEVEL_PARSERS as P } from './keys.js';
+import type { ValueOf } from './key-spec.js';
+import { HTTP_KEYS, TOP_LEVEL_KEYS, TOP_LEVEL_TABLE } from './keys.js';
 import {
   resolveHttp,
   resolveModel,
@@ -91,7 +92,7 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
   const found = collectTopLevel(raw, problems, warnings);
 
   const model = resolveModel(found, baseDir, problems);
-  const jobName = readEntry(found, 'jobName', P.jobName, problems) ?? DEFAULTS.jobName;
+  const jobName = readKey(found, TOP_LEVEL_TABLE, 'jobName', problems);
   const workers = resolveWorkerCounts(found, problems, warnings);
   const redis = resolveRedis(found, baseDir, options.redisUrl, problems, warnings);
   const http = resolveHttp(
@@ -100,23 +101,21 @@ export function resolveConfig(raw: unknown, baseDir: string, options: ResolveOpt
     problems,
     warnings,
   );
+  const read = <K extends keyof typeof TOP_LEVEL_TABLE & string>(
+    name: K,
+  ): ValueOf<(typeof TOP_LEVEL_TABLE)[K]> => readKey(found, TOP_LEVEL_TABLE, name, problems);
   const rest = {
-    postProcessing: readEntry(found, 'postProcessing', P.postProcessing, problems) ?? DEFAULTS.postProcessing,
-    inputAlreadyBatched:
-      readEntry(found, 'inputAlreadyBatched', P.inputAlreadyBatched, problems) ??
-      DEFAULTS.inputAlreadyBatched,
-    image: resolveImage((key, parser) => readEntry(found, key, parser, problems), DEFAULTS.imageResize),
-    maxBatchSize: readEntry(found, 'maxBatchSize', P.maxBatchSize, problems) ?? DEFAULTS.maxBatchSize,
-    maxBatchDelayMs:
-      readEntry(found, 'maxBatchDelayMs', P.maxBatchDelayMs, problems) ?? DEFAULTS.maxBatchDelayMs,
-    maxQueueLength: readEntry(found, 'maxQueueLength', P.maxQueueLength, problems) ?? DEFAULTS.maxQueueLength,
-    resultTtlSeconds:
-      readEntry(found, 'resultTtlSeconds', P.resultTtlSeconds, problems) ?? DEFAULTS.resultTtlSeconds,
-    maxDeliveries: readEntry(found, 'maxDeliveries', P.maxDeliveries, problems) ?? DEFAULTS.maxDeliveries,
-    maxRecordBatch: readEntry(found, 'maxRecordBatch', P.maxRecordBatch, problems) ?? DEFAULTS.maxRecordBatch,
-    maxRecordBytes:
-      readEntry(found, 'maxRecordBytes', P.maxRecordBytes, problems)?.bytes ?? DEFAULTS.maxRecordBytes,
-    cpuAffinity: readEntry(found, 'cpuAffinity', P.cpuAffinity, problems) ?? DEFAULTS.cpuAffinity,
+    postProcessing: read('postProcessing'),
+    inputAlreadyBatched: read('inputAlreadyBatched'),
+    image: resolveImage((key, parser) => readEntry(found, key, parser, problems)),
+    maxBatchSize: read('maxBatchSize'),
+    maxBatchDelayMs: read('maxBatchDelayMs'),
+    maxQueueLength: read('maxQueueLength'),
+    resultTtlSeconds: read('resultTtlSeconds'),
+    maxDeliveries: read('maxDeliveries'),
+    maxRecordBatch: read('maxRecordBatch'),
+    maxRecordBytes: read('maxRecordBytes'),
+    cpuAffinity: read('cpuAffinity'),
   };
   warnIgnoredBigDlKeys(found, warnings);
 

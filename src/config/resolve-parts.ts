@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isCsError, type CsError } from '../errors/registry.js';
-import { isEmptyValue, isPlainMapping, readEntry, type Entry } from './collect-keys.js';
+import { isEmptyValue, isPlainMapping, readEntry, readKey, type Entry } from './collect-keys.js';
 import { DEFAULTS } from './defaults.js';
 import { resolveHttpSection, type HttpInheritance } from './http-options.js';
-import { IGNORED_BIGDL_KEYS, TOP_LEVEL_PARSERS as P } from './keys.js';
+import { IGNORED_BIGDL_KEYS, TOP_LEVEL_PARSERS as P, TOP_LEVEL_TABLE } from './keys.js';
 import { expandHome, resolveModelFile } from './model-file.js';
 import { isSentinelUrl, parseRedisUrl, withTls } from './redis-url.js';
 import type { HttpOptions, ServingConfig } from './types.js';
@@ -120,27 +120,18 @@ export function resolveRedis(
       );
     }
   }
-  const password = readEntry(
-    found,
-    'redisSecureTrustStorePassword',
-    P.redisSecureTrustStorePassword,
-    problems,
-    {
-      secret: true,
-    },
-  );
+  const password = readKey(found, TOP_LEVEL_TABLE, 'redisSecureTrustStorePassword', problems, {
+    secret: true,
+  });
   return {
     redisUrl: url,
-    redisMaxmemory:
-      readEntry(found, 'redisMaxmemory', P.redisMaxmemory, problems)?.text ?? DEFAULTS.redisMaxmemory,
-    redisPersistence:
-      readEntry(found, 'redisPersistence', P.redisPersistence, problems) ?? DEFAULTS.redisPersistence,
-    redisTimeout: readEntry(found, 'redisTimeout', P.redisTimeout, problems) ?? DEFAULTS.redisTimeout,
-    redisMinReplicas:
-      readEntry(found, 'redisMinReplicas', P.redisMinReplicas, problems) ?? DEFAULTS.redisMinReplicas,
+    redisMaxmemory: readKey(found, TOP_LEVEL_TABLE, 'redisMaxmemory', problems),
+    redisPersistence: readKey(found, TOP_LEVEL_TABLE, 'redisPersistence', problems),
+    redisTimeout: readKey(found, TOP_LEVEL_TABLE, 'redisTimeout', problems),
+    redisMinReplicas: readKey(found, TOP_LEVEL_TABLE, 'redisMinReplicas', problems),
     redisSecureEnabled: secure,
     redisSecureTrustStorePath: trustStore,
-    redisSecureTrustStorePassword: password ?? DEFAULTS.redisSecureTrustStorePassword,
+    redisSecureTrustStorePassword: password,
   };
 }
 

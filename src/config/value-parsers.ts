@@ -1,5 +1,4 @@
 import type { PostProcessing } from '../protocol/post-processing.js';
-import type { ImageOptions } from './types.js';
 
 /**
  * Parsers for config values. Each one accepts what YAML produces and also the same value
@@ -113,6 +112,24 @@ export function sizeIn(minBytes: number, maxBytes: number): ValueParser<Size> {
   };
 }
 
+/** The parsed value passed through `map`; a failure stays as it is. */
+export function mapParsed<T, U>(parser: ValueParser<T>, map: (value: T) => U): ValueParser<U> {
+  return (value) => {
+    const parsed = parser(value);
+    return parsed.ok ? ok(map(parsed.value)) : parsed;
+  };
+}
+
+/** A size read as its number of bytes (limits the code compares against). */
+export function bytesIn(minBytes: number, maxBytes: number): ValueParser<number> {
+  return mapParsed(sizeIn(minBytes, maxBytes), (size) => size.bytes);
+}
+
+/** A size kept as Redis writes it (`8g`), for settings handed to redis-server as they are. */
+export function sizeTextIn(minBytes: number, maxBytes: number): ValueParser<string> {
+  return mapParsed(sizeIn(minBytes, maxBytes), (size) => size.text);
+}
+
 const POST_PROCESSING_MAX_N = 1_000_000;
 const POST_PROCESSING_EXPECTED = `topN(n) or pickTopN(n) with n from 1 to ${POST_PROCESSING_MAX_N}, or none`;
 
@@ -135,8 +152,13 @@ export const parsePostProcessingValue: ValueParser<PostProcessing> = (value) => 
 
 const RESIZE_EXPECTED = 'width,height in pixels, e.g. 224,224 (each from 1 to 16384)';
 
+export interface ResizeTarget {
+  readonly width: number;
+  readonly height: number;
+}
+
 /** BigDL's `imageResize`: `w,h`. */
-export const parseImageResize: ValueParser<NonNullable<ImageOptions['resize']>> = (value) => {
+export const parseImageResize: ValueParser<ResizeTarget> = (value) => {
   const text = scalarText(value);
   const match = text === undefined ? null : /^(\d+)\s*,\s*(\d+)$/.exec(text);
   if (match === null) return fail(RESIZE_EXPECTED);
