@@ -64,7 +64,7 @@ export const IMAGE_TABLE = {
   imageResizeMode: key(
     choice(['stretch', 'keepAspect'] as const),
     'stretch',
-    '`stretch`, or `keepAspect` (then padded on the right)',
+    '`stretch`, or `keepAspect` (then padded)',
   ),
   imageChannelOrder: key(choice(['bgr', 'rgb'] as const), 'bgr', '`bgr` (BigDL, OpenCV) or `rgb`'),
   imageLayout: key(choice(['chw', 'hwc'] as const), 'chw', '`chw` (channels first) or `hwc`'),

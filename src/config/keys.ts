@@ -51,7 +51,7 @@ const HOST_PATTERN = /^[A-Za-z0-9.:%_[\]-]{1,255}$/;
  * no default: it is required.
  */
 export const TOP_LEVEL_TABLE = {
-  jobName: key(parseJobName, DEFAULT_JOB_NAME, 'stream and model name, `[A-Za-z0-9_.-]{1,64}`, not `stats`'),
+  jobName: key(parseJobName, DEFAULT_JOB_NAME, 'stream, model name; `[A-Za-z0-9_.-]{1,64}`'),
   postProcessing: key(
     parsePostProcessingValue,
     Object.freeze({ kind: 'none' } as const),
@@ -59,12 +59,7 @@ export const TOP_LEVEL_TABLE = {
     'none',
   ),
   inputAlreadyBatched: key(parseBoolean, false, '`true`: records carry their batch dimension'),
-  coreNumberPerMachine: key(
-    integerIn(1, 1024),
-    undefined,
-    'n workers of 1 thread each (overrides the next two)',
-    'unset',
-  ),
+  coreNumberPerMachine: key(integerIn(1, 1024), undefined, 'sets n workers of 1 thread each', 'unset'),
   modelParallelism: key(
     integerIn(1, 1024),
     availableParallelism(),
@@ -78,7 +73,12 @@ export const TOP_LEVEL_TABLE = {
     'auto',
     '`auto`: models get CPUs of their own; or `off`',
   ),
-  redisUrl: key(parseRedisUrl, 'redis://localhost:6379', 'the Redis; `rediss://`, `redis-sentinel://` too'),
+  redisUrl: key(
+    parseRedisUrl,
+    'redis://localhost:6379',
+    'the Redis; `rediss://`, `redis-sentinel://` too',
+    '`localhost:6379`',
+  ),
   redisMaxmemory: key(
     sizeTextIn(1024 * 1024, 1024 * GIB),
     '8g',
