@@ -18,7 +18,7 @@ import { writeModel } from '../test/fixtures/onnx-models.js';
 import { isRunning, type CliHarness } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/redis-server.js';
 import { waitFor } from '../test/helpers/wait-for.js';
-import { tally, type Outcome } from './chaos-tally.js';
+import { tally, type Outcome, type Tally } from './chaos-tally.js';
 
 export const CHAOS_JOB = 'chaos';
 /** How long a stopped worker stays stopped: longer than the 3 s after which others claim its entries. */
@@ -36,28 +36,10 @@ export interface ChaosOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface ChaosReport {
+/** The tally of every request (chaos-tally.ts), and what the run itself saw. */
+export interface ChaosReport extends Tally {
   readonly seconds: number;
   readonly redisPersistence: boolean;
-  readonly sent: { readonly client: number; readonly enqueue: number; readonly http: number };
-  /** Requests whose caller got a result. */
-  readonly answered: number;
-  /** BigDL-style entries Redis accepted. */
-  readonly enqueued: number;
-  /** Failures as the caller saw them, by CS_ERR code; `transport:*` when no HTTP answer came at all (frontend killed). */
-  readonly errors: Readonly<Record<string, number>>;
-  /** Failures that carried no registry code (target 0). */
-  readonly uncoded: number;
-  /**
-   * Accepted and never answered (target 0): enqueued entries (the XADD returned an id) without
-   * a result at the end, and predict requests answered CS_ERR_TIMEOUT (so accepted) that never ran.
-   */
-  readonly lost: readonly string[];
-  /** Entries whose result workers published more than once, seen on the reply channels (target 0). */
-  readonly answeredTwice: readonly string[];
-  /** CS_ERR_OUTCOME_UNKNOWN answers, split by whether the request ran after all. */
-  readonly unknownRan: number;
-  readonly unknownNeverRan: number;
   /** Entries still in the stream after the drain. */
   readonly stranded: number;
   readonly rss: readonly { readonly slot: number; readonly baselineMb: number; readonly endMb: number }[];

@@ -10,13 +10,22 @@ export interface Outcome {
 
 export interface Tally {
   readonly sent: { readonly client: number; readonly enqueue: number; readonly http: number };
+  /** Requests whose caller got a result. */
   readonly answered: number;
-  /** Enqueued BigDL-style (accepted; their results are checked at the end). */
+  /** BigDL-style entries Redis accepted (their results are checked at the end). */
   readonly enqueued: number;
+  /** Failures as the caller saw them, by CS_ERR code; `transport:*` when no HTTP answer came at all (frontend killed). */
   readonly errors: Readonly<Record<string, number>>;
+  /** Failures that carried no registry code (target 0). */
   readonly uncoded: number;
+  /**
+   * Accepted and never answered (target 0): enqueued entries (the XADD returned an id) without
+   * a result at the end, and predict requests answered CS_ERR_TIMEOUT (so accepted) that never ran.
+   */
   readonly lost: readonly string[];
+  /** Entries whose result workers published more than once, seen on the reply channels (target 0). */
   readonly answeredTwice: readonly string[];
+  /** CS_ERR_OUTCOME_UNKNOWN answers, split by whether the request ran after all. */
   readonly unknownRan: number;
   readonly unknownNeverRan: number;
 }

@@ -1,10 +1,10 @@
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mlpReference, writeModel } from '../fixtures/onnx-models.js';
 import { CliHarness } from '../helpers/cli.js';
 import { freePort } from '../helpers/redis-server.js';
+import { sendRaw } from '../helpers/raw-http.js';
 
 let cli: CliHarness;
 
@@ -15,33 +15,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await cli.cleanup();
 });
-
-interface RawAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: Buffer;
-}
-
-/** A request with exactly these headers and bytes (fetch would add and undo encodings itself). */
-function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe("Triton's HTTP client forms on a started job", { timeout: 180_000 }, () => {
   it('serves the model config, the repository index and compressed inference, and survives an inflation bomb', async () => {
@@ -65,7 +38,7 @@ describe("Triton's HTTP client forms on a started job", { timeout: 180_000 }, ()
     expect(started.code, started.stderr).toBe(0);
     const base = `http://127.0.0.1:${httpPort}`;
 
-    const config = await send(`${base}/v2/models/triton_job/versions/1/config`, 'GET', {});
+    const config = await sendRaw(`${base}/v2/models/triton_job/versions/1/config`, 'GET', {});
     expect(config.status).toBe(200);
     expect(JSON.parse(config.body.toString())).toMatchObject({
       platform: 'onnxruntime_onnx',
@@ -74,14 +47,14 @@ describe("Triton's HTTP client forms on a started job", { timeout: 180_000 }, ()
       dynamic_batching: { max_queue_delay_microseconds: 5000 },
     });
 
-    const index = await send(`${base}/v2/repository/index`, 'POST', {}, Buffer.from('{"ready":true}'));
+    const index = await sendRaw(`${base}/v2/repository/index`, 'POST', {}, Buffer.from('{"ready":true}'));
     expect(JSON.parse(index.body.toString())).toEqual([{ name: 'triton_job', version: '1', state: 'READY' }]);
 
     const row = Float32Array.of(0.5, -1, 2, 0.25);
     const body = gzipSync(
       JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: Array.from(row) }] }),
     );
-    const infer = await send(
+    const infer = await sendRaw(
       `${base}/v2/models/triton_job/infer`,
       'POST',
       { 'content-type': 'application/json', 'content-encoding': 'gzip', 'accept-encoding': 'gzip' },
@@ -93,7 +66,7 @@ describe("Triton's HTTP client forms on a started job", { timeout: 180_000 }, ()
     const expected = mlpReference(row, 1);
     answer.outputs[0]?.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i] as number, 5));
 
-    const bomb = await send(
+    const bomb = await sendRaw(
       `${base}/v2/models/triton_job/infer`,
       'POST',
       { 'content-encoding': 'gzip' },
@@ -103,7 +76,7 @@ describe("Triton's HTTP client forms on a started job", { timeout: 180_000 }, ()
     expect(JSON.parse(bomb.body.toString()).error).toBe(
       'the request body inflates past the limit of 65536 bytes (bodyLimit)',
     );
-    const after = await send(`${base}/v2/models/triton_job/ready`, 'GET', {});
+    const after = await sendRaw(`${base}/v2/models/triton_job/ready`, 'GET', {});
     expect(after.status).toBe(200);
 
     const pids = await cli.recordedPids();

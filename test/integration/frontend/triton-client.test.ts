@@ -1,5 +1,4 @@
 import { mkdtemp } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync, deflateSync } from 'node:zlib';
@@ -8,35 +7,8 @@ import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
+import { sendRaw } from '../../helpers/raw-http.js';
 import { getJson, seeded, startFrontend, type RunningFrontend } from './frontend-harness.js';
-
-interface RawAnswer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  /** The body as it came over the wire (compressed when the answer says so). */
-  readonly body: Buffer;
-}
-
-/** One request over a real socket, with the bytes and headers given (fetch would add its own). */
-function send(
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body?: Buffer,
-): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /**
  * Triton's HTTP client against the real frontend, a real worker and a real Redis: the bytes are
@@ -93,7 +65,7 @@ describe("Triton's client forms against a real worker", () => {
 
   it('indexes the jobs of the Redis, ready or not', async () => {
     await redis.client().sadd(keys.jobs(), 'triton_gone');
-    const res = await send(`${mlp.url}/v2/repository/index`, 'POST', {});
+    const res = await sendRaw(`${mlp.url}/v2/repository/index`, 'POST', {});
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual([
       { name: 'triton_gone', version: '1', state: 'UNAVAILABLE', reason: 'no live worker serves the job' },
@@ -107,7 +79,7 @@ describe("Triton's client forms against a real worker", () => {
       '{"inputs":[{"name":"x","shape":[1,3],"datatype":"INT64","data":[9007199254740993,-9007199254740993,9223372036854775807]}],' +
         '"outputs":[{"name":"y","parameters":{"binary_data":false}}]}',
     );
-    const res = await send(`${ids.url}/v2/models/triton_ids/infer`, 'POST', {}, body);
+    const res = await sendRaw(`${ids.url}/v2/models/triton_ids/infer`, 'POST', {}, body);
     expect(res.status).toBe(200);
     expect(res.body.toString()).toContain('"data":[9007199254740993,-9007199254740993,9223372036854775807]');
   });
@@ -123,7 +95,7 @@ describe("Triton's client forms against a real worker", () => {
       ['gzip', gzipSync(plain)],
       ['deflate', deflateSync(plain)],
     ] as const) {
-      const res = await send(
+      const res = await sendRaw(
         `${mlp.url}/v2/models/triton_mlp/infer`,
         'POST',
         {
@@ -143,7 +115,7 @@ describe("Triton's client forms against a real worker", () => {
       values.forEach((v, i) => expect(v).toBeCloseTo(expected[i] as number, 5));
     }
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20));
-    const res = await send(
+    const res = await sendRaw(
       `${mlp.url}/v2/models/triton_mlp/infer`,
       'POST',
       { 'content-encoding': 'gzip' },
@@ -164,13 +136,13 @@ describe("Triton's client forms against a real worker", () => {
         }),
       );
     const url = `${mlp.url}/v2/models/triton_mlp/versions/1/infer`;
-    const plain = await send(url, 'POST', {}, request({}));
+    const plain = await sendRaw(url, 'POST', {}, request({}));
     const scores =
       (JSON.parse(plain.body.toString()) as { outputs: { data: number[] }[] }).outputs[0]?.data ?? [];
     expect(scores).toHaveLength(6);
     const reference = mlpReference(input, 2);
     scores.forEach((v, i) => expect(v).toBeCloseTo(reference[i] as number, 5));
-    const res = await send(url, 'POST', {}, request({ classification: 2 }));
+    const res = await sendRaw(url, 'POST', {}, request({ classification: 2 }));
     expect(res.status).toBe(200);
     const expected: string[] = [];
     for (let r = 0; r < 2; r++) {
