@@ -5,6 +5,7 @@ import { RECORD_BOUND_DEFAULTS } from '../protocol/record-bounds.js';
 import {
   bytesIn,
   choice,
+  formatSize,
   integerIn,
   parseBoolean,
   parsePostProcessingValue,
@@ -24,6 +25,7 @@ import { key, parsersOf, type ValuesOf } from './key-spec.js';
  */
 
 const GIB = 1024 ** 3;
+const BODY_LIMIT = 16 * 1024 * 1024;
 
 export const JOB_NAME_EXPECTED = '1 to 64 characters from A-Z a-z 0-9 _ . -';
 
@@ -109,7 +111,7 @@ export const TOP_LEVEL_TABLE = {
     bytesIn(1024, 4 * GIB),
     RECORD_BOUND_DEFAULTS.maxRecordBytes,
     'most tensor bytes in one record',
-    '`64mb`',
+    `\`${formatSize(RECORD_BOUND_DEFAULTS.maxRecordBytes)}\``,
   ),
 } as const;
 
@@ -121,7 +123,7 @@ export const TOP_LEVEL_PARSERS = {
 
 export type TopLevelKey = keyof typeof TOP_LEVEL_PARSERS;
 
-/** What the keys of the two top-level tables resolve to (ServingConfig is built on it). */
+/** What the keys of TOP_LEVEL_TABLE resolve to (ServingConfig is built on it). */
 export type TopLevelValues = ValuesOf<typeof TOP_LEVEL_TABLE>;
 
 /** BigDL keys that are accepted and do nothing here: a non-empty value earns one warning, saying why. */
@@ -246,7 +248,12 @@ export const HTTP_TABLE = {
     30_000,
     'ms before a prediction is answered 504 (workers skip entries past it)',
   ),
-  bodyLimit: key(bytesIn(1024, GIB), 16 * 1024 * 1024, 'largest request body; larger ones get 413', '`16mb`'),
+  bodyLimit: key(
+    bytesIn(1024, GIB),
+    BODY_LIMIT,
+    'largest request body; larger ones get 413',
+    `\`${formatSize(BODY_LIMIT)}\``,
+  ),
   httpsEnabled: key(parseBoolean, false, 'also serve HTTPS on `securePort`; `port` keeps serving plain HTTP'),
   securePort: key(integerIn(0, 65_535), 10023, 'HTTPS port; must differ from `port`'),
   httpsCertPath: key(

@@ -112,6 +112,15 @@ export function sizeIn(minBytes: number, maxBytes: number): ValueParser<Size> {
   };
 }
 
+/** Bytes written as sizeIn reads them, in the largest binary unit that divides them (`64mb`). */
+export function formatSize(bytes: number): string {
+  for (const unit of ['gb', 'mb', 'kb']) {
+    const multiplier = SIZE_UNITS.get(unit) ?? 1;
+    if (bytes >= multiplier && bytes % multiplier === 0) return `${bytes / multiplier}${unit}`;
+  }
+  return String(bytes);
+}
+
 /** The parsed value passed through `map`; a failure stays as it is. */
 export function mapParsed<T, U>(parser: ValueParser<T>, map: (value: T) => U): ValueParser<U> {
   return (value) => {

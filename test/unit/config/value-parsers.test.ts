@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { editDistance } from '../../../src/config/collect-keys.js';
-import { describeValue, parsePostProcessingValue, sizeIn } from '../../../src/config/value-parsers.js';
+import {
+  bytesIn,
+  describeValue,
+  formatSize,
+  parsePostProcessingValue,
+  sizeIn,
+  sizeTextIn,
+} from '../../../src/config/value-parsers.js';
 import { parsePostProcessing } from '../../../src/protocol/post-processing.js';
 
 describe('parsePostProcessingValue', () => {
@@ -46,6 +53,25 @@ describe('sizeIn', () => {
 
   it.each(['8t', '8 g b', '-1g', '1.5g', 'g', '', true, 0])('refuses %j', (given) => {
     expect(size(given).ok).toBe(false);
+  });
+});
+
+describe('bytesIn, sizeTextIn and formatSize', () => {
+  it('give the bytes, or the text as Redis takes it, and refuse what sizeIn refuses', () => {
+    expect(bytesIn(1, 2 ** 40)('512 MB')).toEqual({ ok: true, value: 512 * 1024 ** 2 });
+    expect(sizeTextIn(1, 2 ** 40)('512 MB')).toEqual({ ok: true, value: '512mb' });
+    expect(bytesIn(1024, 2048)('4kb')).toEqual(sizeIn(1024, 2048)('4kb'));
+  });
+
+  it.each([
+    [64 * 1024 ** 2, '64mb'],
+    [16 * 1024 ** 2, '16mb'],
+    [2 * 1024 ** 3, '2gb'],
+    [1536, '1536'],
+    [3 * 1024, '3kb'],
+  ])('writes %d bytes as %s, which reads back the same', (bytes, text) => {
+    expect(formatSize(bytes)).toBe(text);
+    expect(bytesIn(1, 2 ** 40)(text)).toEqual({ ok: true, value: bytes });
   });
 });
 
