@@ -7,21 +7,21 @@ import { keys } from '../redis/keys.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
-import { SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
+import { PACK_MAX_BYTES, PACK_MAX_REQUESTS, SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
+import { decodePackReply, encodePackedRequest, packable } from '../contracts/request-pack.js';
 import { decodeTensorFrame, encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 import { RECORD_BOUND_DEFAULTS, recordOverBounds, type RecordBounds } from '../protocol/record-bounds.js';
 import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import type { Prediction } from './prediction.js';
-import { readFailure, writeFailure } from './redis-failure.js';
-import { predictionFromHash } from './result-hash.js';
+import { writeFailure } from './redis-failure.js';
 
 export type { Prediction } from './prediction.js';
 
 export interface ProducerOptions {
   readonly redisUrl: string;
   readonly job: string;
-  /** Most entries written in one round trip. */
+  /** Most requests written in one round trip. */
   readonly countWindow?: number;
   /** 0: entries submitted before the next event-loop turn go together; > 0: wait up to this many ms to fill a window. */
   readonly timeWindow?: number;
@@ -71,17 +71,43 @@ interface Waiting {
 
 interface Outgoing {
   readonly waiting: Waiting;
-  readonly fields: (string | Buffer)[];
+  /** The request as its part of a pack (src/contracts/request-pack.ts). */
+  readonly packed: Buffer;
 }
 
 /*
- * XLEN counts what is queued plus what is in flight (workers delete entries they answer),
- * so one script checks the bound and adds in a single round trip.
+ * The requests queued or in flight are the stream's entries (workers delete what they
+ * answer) plus the packs' extra requests (keys.packedExtra), so one script checks the bound
+ * and adds in a single round trip. An empty stream holds no packs: the extra count is reset
+ * there, so a count left behind by a crash does not hold the queue shut.
  */
-const BOUNDED_XADD = `
-local max = tonumber(ARGV[1])
-if max > 0 and redis.call('XLEN', KEYS[1]) >= max then return false end
+const QUEUED = `
+local function queued()
+  local len = redis.call('XLEN', KEYS[1])
+  if len == 0 then redis.call('DEL', KEYS[2]) return 0 end
+  return len + (tonumber(redis.call('GET', KEYS[2])) or 0)
+end
+`;
+
+/* KEYS: stream, packed extra. ARGV: max, then the entry's fields. Nil when the queue is full. */
+const BOUNDED_XADD = `${QUEUED}local max = tonumber(ARGV[1])
+if max > 0 and queued() >= max then return false end
 return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+`;
+
+/*
+ * Adds one pack entry holding as many of the requests as the bound lets in, in their order.
+ * KEYS: stream, packed extra. ARGV: max, pack uri, reply channel, then each request's part.
+ * Returns how many requests it took (0: the queue is full).
+ */
+const BOUNDED_PACK_XADD = `${QUEUED}local max = tonumber(ARGV[1])
+local take = #ARGV - 3
+if max > 0 then take = math.min(take, max - queued()) end
+if take <= 0 then return 0 end
+redis.call('XADD', KEYS[1], '*', '${STREAM_FIELDS.uri}', ARGV[2], '${STREAM_FIELDS.serde}', '${SERDE.pack}',
+  '${STREAM_FIELDS.reply}', ARGV[3], '${STREAM_FIELDS.count}', take, '${STREAM_FIELDS.data}', table.concat(ARGV, '', 4, 3 + take))
+if take > 1 then redis.call('INCRBY', KEYS[2], take - 1) end
+return take
 `;
 
 type ProducerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -98,7 +124,6 @@ export class Producer {
   private readonly channel: string;
   private readonly waiting = new Map<string, Waiting>();
   private outgoing: Outgoing[] = [];
-  private finished: string[] = [];
   private flushScheduled = false;
   private windowTimer: NodeJS.Timeout | undefined;
   private sequence = 0;
@@ -143,7 +168,8 @@ export class Producer {
     // embedding process with an unhandled rejection.
     this.subscriber = createRedis({ ...connect, name: 'cs-producer-replies', autoResubscribe: false });
     this.channel = keys.replyChannel(this.clientId);
-    this.redis.defineCommand('csBoundedXadd', { numberOfKeys: 1, lua: BOUNDED_XADD });
+    this.redis.defineCommand('csBoundedXadd', { numberOfKeys: 2, lua: BOUNDED_XADD });
+    this.redis.defineCommand('csBoundedPackXadd', { numberOfKeys: 2, lua: BOUNDED_PACK_XADD });
     this.redis.on('error', (error) => this.logger.debug({ err: error }, 'redis connection error'));
     this.subscriber.on('error', (error) => this.logger.debug({ err: error }, 'redis subscriber error'));
     this.subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.onReply(message));
@@ -229,7 +255,11 @@ export class Producer {
     return this.submitRaw({ serde: SERDE.tensor, data: encodeTensorFrame(inputs) }, options);
   }
 
-  /** Sends one request whose payload is already encoded (BigDL Arrow, or ours). */
+  /**
+   * Sends one request whose payload is already encoded (BigDL Arrow, BigDL JSON or ours).
+   * Requests submitted together travel in one pack entry and are answered in one reply
+   * message, on the reply channel only (no result hash: nobody else waits for them).
+   */
   submitRaw(entry: RawEntry, options: SubmitOptions): Promise<Prediction> {
     if (this.stateValue !== 'running') {
       return Promise.reject(
@@ -250,19 +280,26 @@ export class Producer {
         new CsError('CS_ERR_INPUT_DECODE', `uri "${uri}" is already waiting for a result`),
       );
     }
-    const deadline = Date.now() + options.timeoutMs;
+    const { serde } = entry;
+    if (!packable(serde)) {
+      return Promise.reject(
+        new CsError(
+          'CS_ERR_INPUT_UNSUPPORTED',
+          `serde "${serde}" cannot be sent; expected none (BigDL Arrow), "${SERDE.bigdlJson}" or "${SERDE.tensor}"`,
+        ),
+      );
+    }
+    let packed: Buffer;
+    try {
+      packed = encodePackedRequest(uri, serde, Date.now() + options.timeoutMs, entry.data);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     return new Promise<Prediction>((resolve, reject) => {
       const waiting: Waiting = { uri, resolve, reject, timer: undefined, phase: 'queued' };
-      waiting.timer = setTimeout(() => void this.onDeadline(waiting), options.timeoutMs);
+      waiting.timer = setTimeout(() => this.onDeadline(waiting), options.timeoutMs);
       this.waiting.set(uri, waiting);
-      const fields = [
-        ...entryFields(uri, entry),
-        STREAM_FIELDS.reply,
-        this.channel,
-        STREAM_FIELDS.deadline,
-        String(deadline),
-      ];
-      this.outgoing.push({ waiting, fields });
+      this.outgoing.push({ waiting, packed });
       this.scheduleFlush();
     });
   }
@@ -279,6 +316,7 @@ export class Producer {
     try {
       id = await (this.redis as unknown as BoundedXadd).csBoundedXadd(
         keys.stream(this.options.job),
+        keys.packedExtra(this.options.job),
         String(this.maxQueueLength),
         ...entryFields(uri, entry),
       );
@@ -341,16 +379,23 @@ export class Producer {
     for (const item of batch) item.waiting.phase = 'sending';
     const pipeline = this.redis.pipeline();
     const stream = keys.stream(this.options.job);
+    const extra = keys.packedExtra(this.options.job);
     const max = String(this.maxQueueLength);
-    for (const item of batch) {
-      (pipeline as unknown as BoundedXaddPipeline).csBoundedXadd(stream, max, ...item.fields);
+    const packs = intoPacks(batch);
+    for (const pack of packs) {
+      const uri = `${this.clientId}-p${(this.sequence++).toString(36)}`;
+      (pipeline as unknown as BoundedXaddPipeline).csBoundedPackXadd(
+        stream,
+        extra,
+        max,
+        uri,
+        this.channel,
+        ...pack.map((item) => item.packed),
+      );
     }
     const replicas = this.minReplicas;
     // WAIT right after the XADDs on the same connection covers exactly these writes.
     if (replicas > 0) pipeline.call('WAIT', String(replicas), String(this.waitTimeoutMs));
-    const finished = this.finished;
-    this.finished = [];
-    if (finished.length > 0) pipeline.unlink(...finished);
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
@@ -358,53 +403,69 @@ export class Producer {
       results = null;
       this.logger.warn({ err: error }, 'writing entries failed');
     }
-    batch.forEach((item, i) => {
+    const shortfall = replicas > 0 ? replicaShortfall(results?.[packs.length], replicas) : undefined;
+    packs.forEach((pack, i) => {
       const result = results?.[i];
+      let failure: CsError | undefined;
       if (result === undefined) {
         // No per-command result: the pipeline as a whole failed after it was handed to the socket.
-        const unknown = writeFailure(new Error('the write to Redis failed'), true);
-        this.settleError(item.waiting, unknown.code, unknown.message);
+        failure = writeFailure(new Error('the write to Redis failed'), true);
       } else if (result[0] !== null) {
-        const failure = writeFailure(result[0], true);
-        this.settleError(item.waiting, failure.code, failure.message);
-      } else if (result[1] === null) {
-        const full = this.queueFull();
-        this.settleError(item.waiting, full.code, full.message);
-      } else {
-        item.waiting.phase = 'accepted';
-        // The subscriber went away while this write was out: a reply may already be lost.
-        if (epoch !== this.subscriptionEpoch || !this.listening) {
-          this.settleError(item.waiting, 'CS_ERR_OUTCOME_UNKNOWN', outcomeUnknownMessage(item.waiting.uri));
-        }
+        failure = writeFailure(result[0], true);
       }
-    });
-    if (replicas > 0) {
-      const shortfall = replicaShortfall(results?.[batch.length], replicas);
-      if (shortfall !== undefined) {
-        batch.forEach((item, i) => {
-          const result = results?.[i];
-          if (result !== undefined && result[0] === null && result[1] !== null)
+      const taken = failure === undefined ? Number(result?.[1] ?? 0) : 0;
+      pack.forEach((item, j) => {
+        if (failure !== undefined) {
+          this.settleError(item.waiting, failure.code, failure.message);
+        } else if (j >= taken) {
+          const full = this.queueFull();
+          this.settleError(item.waiting, full.code, full.message);
+        } else {
+          item.waiting.phase = 'accepted';
+          if (shortfall !== undefined) {
             this.settleError(item.waiting, 'CS_ERR_REDIS_REPLICAS', shortfall);
-        });
-      }
-    }
+          } else if (epoch !== this.subscriptionEpoch || !this.listening) {
+            // The subscriber went away while this write was out: a reply may already be lost.
+            this.settleError(item.waiting, 'CS_ERR_OUTCOME_UNKNOWN', outcomeUnknownMessage(item.waiting.uri));
+          }
+        }
+      });
+    });
   }
 
   private queueFull(): CsError {
     return new CsError(
       'CS_ERR_QUEUE_FULL',
-      `the queue of job "${this.options.job}" is full (${this.maxQueueLength} entries); retry later or raise maxQueueLength`,
+      `the queue of job "${this.options.job}" is full (${this.maxQueueLength} requests); retry later or raise maxQueueLength`,
     );
   }
 
   private onReply(message: Buffer): void {
     let decoded: ReturnType<typeof decodeReply>;
+    let inner: Buffer[] | undefined;
     try {
       decoded = decodeReply(message);
+      if (decoded.kind === 'pack') inner = decodePackReply(decoded.payload);
     } catch (error) {
       this.logger.warn({ err: error }, 'ignored a reply that could not be decoded');
       return;
     }
+    if (inner === undefined) {
+      this.onAnswer(decoded);
+      return;
+    }
+    for (const answer of inner) {
+      try {
+        decoded = decodeReply(answer);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'ignored an answer in a pack reply that could not be decoded');
+        continue;
+      }
+      this.onAnswer(decoded);
+    }
+  }
+
+  private onAnswer(decoded: ReturnType<typeof decodeReply>): void {
     const waiting = this.waiting.get(decoded.uri);
     if (waiting === undefined) return;
     let prediction: Prediction;
@@ -419,6 +480,8 @@ export class Producer {
         case 'error':
           prediction = { kind: 'error', ...decodeErrorPayload(decoded.payload) };
           break;
+        case 'pack':
+          throw new CsError('CS_ERR_INPUT_DECODE', 'a pack reply inside a pack reply');
         case 'bigdl':
           prediction = {
             kind: 'tensors',
@@ -439,20 +502,9 @@ export class Producer {
     this.settle(waiting, prediction);
   }
 
-  private async onDeadline(waiting: Waiting): Promise<void> {
+  /** Answers travel on the reply channel only; a lost subscription fails them at once (onSubscriptionLost). */
+  private onDeadline(waiting: Waiting): void {
     waiting.timer = undefined;
-    if (this.waiting.get(waiting.uri) !== waiting) return;
-    // The reply may have been missed (a reconnect): the hash is the record of truth.
-    try {
-      const hash = await this.redis.hgetallBuffer(keys.result(this.options.job, waiting.uri));
-      const prediction = predictionFromHash(hash);
-      if (prediction !== undefined && this.waiting.get(waiting.uri) === waiting) {
-        this.settle(waiting, prediction);
-        return;
-      }
-    } catch (error) {
-      this.logger.debug({ err: readFailure(error) }, 'result hash not readable at the deadline');
-    }
     this.settleError(
       waiting,
       'CS_ERR_TIMEOUT',
@@ -462,9 +514,6 @@ export class Producer {
 
   private settle(waiting: Waiting, prediction: Prediction): void {
     if (!this.remove(waiting)) return;
-    this.finished.push(keys.result(this.options.job, waiting.uri));
-    if (this.finished.length >= this.countWindow) this.flushCleanup();
-    else this.scheduleCleanup();
     waiting.resolve(prediction);
   }
 
@@ -478,27 +527,6 @@ export class Producer {
     this.waiting.delete(waiting.uri);
     if (waiting.timer !== undefined) clearTimeout(waiting.timer);
     return true;
-  }
-
-  private cleanupScheduled = false;
-
-  /** Result hashes of answered requests are removed in the next round trip, not one by one. */
-  private scheduleCleanup(): void {
-    if (this.cleanupScheduled) return;
-    this.cleanupScheduled = true;
-    setImmediate(() => {
-      this.cleanupScheduled = false;
-      if (this.outgoing.length === 0) this.flushCleanup();
-    });
-  }
-
-  private flushCleanup(): void {
-    const finished = this.finished;
-    if (finished.length === 0 || this.redis.status !== 'ready') return;
-    this.finished = [];
-    this.redis
-      .unlink(...finished)
-      .catch((error: unknown) => this.logger.debug({ err: error }, 'cleanup failed'));
   }
 
   /**
@@ -536,9 +564,8 @@ export class Producer {
     this.stateValue = 'stopping';
     if (this.windowTimer !== undefined) clearTimeout(this.windowTimer);
     this.outgoing = [];
-    this.failWaiting('the client was closed before the result came');
     // What is still being written is told by its write, which the quit below lets finish.
-    this.flushCleanup();
+    this.failWaiting('the client was closed before the result came');
     for (const connection of [this.subscriber, this.redis]) {
       try {
         await connection.quit();
@@ -551,11 +578,39 @@ export class Producer {
 }
 
 interface BoundedXadd {
-  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): Promise<unknown>;
+  csBoundedXadd(stream: string, extra: string, max: string, ...fields: (string | Buffer)[]): Promise<unknown>;
 }
 
 interface BoundedXaddPipeline {
-  csBoundedXadd(stream: string, max: string, ...fields: (string | Buffer)[]): unknown;
+  csBoundedPackXadd(
+    stream: string,
+    extra: string,
+    max: string,
+    uri: string,
+    channel: string,
+    ...requests: Buffer[]
+  ): unknown;
+}
+
+/** The batch in packs of at most PACK_MAX_REQUESTS requests and PACK_MAX_BYTES bytes (a larger request goes alone). */
+function intoPacks(batch: readonly Outgoing[]): Outgoing[][] {
+  const packs: Outgoing[][] = [];
+  let pack: Outgoing[] = [];
+  let bytes = 0;
+  for (const item of batch) {
+    if (
+      pack.length > 0 &&
+      (pack.length >= PACK_MAX_REQUESTS || bytes + item.packed.length > PACK_MAX_BYTES)
+    ) {
+      packs.push(pack);
+      pack = [];
+      bytes = 0;
+    }
+    pack.push(item);
+    bytes += item.packed.length;
+  }
+  if (pack.length > 0) packs.push(pack);
+  return packs;
 }
 
 function outcomeUnknownMessage(uri: string): string {

@@ -2,15 +2,17 @@
  * The message a worker publishes on an entry's `reply` channel, also the form in which
  * results of our own entries are stored: u8 kind code | u32 LE uri byte length | uri utf8 | payload.
  * Payloads by kind: `tensors` a tensor frame, `text` utf8 (postProcessing output), `error`
- * the JSON of encodeErrorPayload, `bigdl` the BigDL result value (base64 Arrow) as utf8.
+ * the JSON of encodeErrorPayload, `bigdl` the BigDL result value (base64 Arrow) as utf8,
+ * `pack` the replies to every request of a pack entry (src/contracts/request-pack.ts), its uri
+ * the pack's.
  */
 import { CsError, isErrorCode } from '../errors/registry.js';
 import type { ErrorCode } from '../errors/registry.js';
 
-export type ReplyKind = 'tensors' | 'text' | 'error' | 'bigdl';
+export type ReplyKind = 'tensors' | 'text' | 'error' | 'bigdl' | 'pack';
 
-const CODE_OF: Readonly<Record<ReplyKind, number>> = { tensors: 1, text: 2, error: 3, bigdl: 4 };
-const KIND_OF: readonly (ReplyKind | undefined)[] = [undefined, 'tensors', 'text', 'error', 'bigdl'];
+const CODE_OF: Readonly<Record<ReplyKind, number>> = { tensors: 1, text: 2, error: 3, bigdl: 4, pack: 5 };
+const KIND_OF: readonly (ReplyKind | undefined)[] = [undefined, 'tensors', 'text', 'error', 'bigdl', 'pack'];
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeReply(uri: string, kind: ReplyKind, payload: Uint8Array): Buffer {

@@ -16,6 +16,12 @@ export const keys = {
   workers: (job: string): string => `cs:${job}:workers`,
   /** Hash: consumer name → JSON description of the worker (host, pid, started). */
   workerInfo: (job: string): string => `cs:${job}:worker-info`,
+  /**
+   * Integer: requests queued beyond one per stream entry (packs hold several), so that
+   * maxQueueLength counts requests: XLEN plus this. Producers add to it, workers take their
+   * part off when they answer a pack, and it is reset whenever the stream is found empty.
+   */
+  packedExtra: (job: string): string => `cs:${job}:packed-extra`,
   /** Hash of counters that workers add to per batch. */
   stats: (job: string): string => `cs:${job}:stats`,
   /** Hash of one 10-second slot of the job's statistics (src/redis/stats-schema.ts). */

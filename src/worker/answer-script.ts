@@ -1,26 +1,33 @@
 import type { Redis } from 'ioredis';
 
 /**
- * One stream entry to settle: its result hash (with its TTL) and the reply to publish after
- * it, or neither for an entry that cannot be answered (no usable uri) and is only removed.
+ * One stream entry to settle: the result hash to write (with its TTL) and the reply to
+ * publish, or neither for an entry that cannot be answered and is only removed. A pack entry
+ * (several requests) has one reply carrying every answer, and no hash.
  */
 export interface EntryAnswer {
   readonly id: string;
-  /** Stats field to add 1 to when this entry is settled here ('errors:<code>', 'dropped:no_uri'). */
-  readonly counter: string | undefined;
-  readonly result:
+  /** Stats fields to add 1 to each when this entry is settled here ('errors:<code>', 'dropped:no_uri'). */
+  readonly counters: readonly string[];
+  /** Requests this entry answers: 1, a pack's size, or 0 for an entry removed unanswered. */
+  readonly answered: number;
+  /** Requests the entry holds beyond one (a pack's), taken off keys.packedExtra when it is settled. */
+  readonly extra: number;
+  readonly hash:
     | {
         readonly key: string;
         /** field, value, field, value, ... */
         readonly fields: readonly (string | Buffer)[];
-        readonly reply: { readonly channel: string; readonly message: Buffer } | undefined;
       }
     | undefined;
+  readonly reply: { readonly channel: string; readonly message: Buffer } | undefined;
 }
 
 export interface BatchWrite {
   readonly stream: string;
   readonly statsKey: string;
+  /** keys.packedExtra of the job. */
+  readonly packedExtraKey: string;
   /** The current statistics slot (stats-schema.ts), its expiry and what to add to it. */
   readonly slot: {
     readonly key: string;
@@ -43,6 +50,9 @@ export interface BatchWrite {
 /** Stats field counting entries removed unanswered because they carry no usable uri. */
 export const DROPPED_NO_URI = 'dropped:no_uri';
 
+/** Stats field counting pack entries removed unanswered because their requests cannot be read. */
+export const DROPPED_BAD_PACK = 'dropped:bad_pack';
+
 /** Stats field counting answers dropped because their entry was no longer pending for the worker. */
 export const DROPPED_NOT_PENDING = 'dropped:not_pending';
 
@@ -60,31 +70,35 @@ export const DROPPED_NOT_PENDING = 'dropped:not_pending';
  * and the writes run in one script, so nothing can claim the entry in between. Checked per
  * entry id, never per uri: BigDL clients reuse uris.
  *
- * KEYS: stream, stats, slot. ARGV: group, consumer, ttl, #entries, #counters, #float
- * counters, #answered counters, slot ttl, #slot counters, last inference ('' for none), then
- * per entry: id, counter ('' for none), result key ('' for none), #fields, fields..., reply
- * channel ('' for none), reply message; then counter name/increment pairs; then float
- * counter name/increment pairs; then the answered counters' names; then slot counter
- * name/increment pairs. Returns the ids whose answer was dropped.
+ * KEYS: stream, stats, slot, packed extra. ARGV: group, consumer, ttl, #entries, #counters,
+ * #float counters, #answered counters, slot ttl, #slot counters, last inference ('' for
+ * none), then per entry: id, #counters, counters..., requests answered, extra requests, result
+ * key ('' for none), #fields, fields..., reply channel ('' for none), reply message; then
+ * counter name/increment pairs; then float counter name/increment pairs; then the answered
+ * counters' names; then slot counter name/increment pairs. Returns the ids whose answer was
+ * dropped.
  */
 const ANSWER_BATCH = `
-local stream, stats, slot = KEYS[1], KEYS[2], KEYS[3]
+local stream, stats, slot, extraKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group, consumer, ttl = ARGV[1], ARGV[2], ARGV[3]
 local i = 11
 local settled, dropped, written = {}, {}, 0
 for _ = 1, tonumber(ARGV[4]) do
-  local id, counter, key = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local count = tonumber(ARGV[i + 3])
+  local id, ncounters = ARGV[i], tonumber(ARGV[i + 1])
+  local firstCounter = i + 2
+  i = firstCounter + ncounters
+  local answered, extra, key, count = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), ARGV[i + 2], tonumber(ARGV[i + 3])
   i = i + 4
   local mine = #redis.call('XPENDING', stream, group, id, id, 1, consumer) > 0
   if mine then
     if key ~= '' then
       redis.call('HSET', key, unpack(ARGV, i, i + count - 1))
       redis.call('EXPIRE', key, ttl)
-      if ARGV[i + count] ~= '' then redis.call('PUBLISH', ARGV[i + count], ARGV[i + count + 1]) end
-      written = written + 1
     end
-    if counter ~= '' then redis.call('HINCRBY', stats, counter, 1) end
+    if ARGV[i + count] ~= '' then redis.call('PUBLISH', ARGV[i + count], ARGV[i + count + 1]) end
+    written = written + answered
+    for c = firstCounter, firstCounter + ncounters - 1 do redis.call('HINCRBY', stats, ARGV[c], 1) end
+    if extra > 0 and redis.call('DECRBY', extraKey, extra) <= 0 then redis.call('DEL', extraKey) end
     settled[#settled + 1] = id
   else
     dropped[#dropped + 1] = id
@@ -124,7 +138,7 @@ interface AnswerCommand {
 
 /** Makes `writeBatch` available on this connection (ioredis sends EVALSHA, EVAL once when Redis lacks the script). */
 export function defineAnswerScript(redis: Redis): void {
-  redis.defineCommand('csAnswerBatch', { numberOfKeys: 3, lua: ANSWER_BATCH });
+  redis.defineCommand('csAnswerBatch', { numberOfKeys: 4, lua: ANSWER_BATCH });
 }
 
 export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
@@ -132,6 +146,7 @@ export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
     batch.stream,
     batch.statsKey,
     batch.slot.key,
+    batch.packedExtraKey,
     batch.group,
     batch.consumer,
     String(batch.ttlSeconds),
@@ -143,10 +158,11 @@ export function answerScriptArgs(batch: BatchWrite): (string | Buffer)[] {
     String(batch.slot.counters.size),
     batch.lastInference === undefined ? '' : String(batch.lastInference),
   ];
-  for (const { id, counter, result } of batch.entries) {
-    args.push(id, counter ?? '', result?.key ?? '', String(result?.fields.length ?? 0));
-    if (result !== undefined) args.push(...result.fields);
-    args.push(result?.reply?.channel ?? '', result?.reply?.message ?? '');
+  for (const { id, counters, answered, extra, hash, reply } of batch.entries) {
+    args.push(id, String(counters.length), ...counters, String(answered), String(extra));
+    args.push(hash?.key ?? '', String(hash?.fields.length ?? 0));
+    if (hash !== undefined) args.push(...hash.fields);
+    args.push(reply?.channel ?? '', reply?.message ?? '');
   }
   for (const [name, by] of batch.counters) args.push(name, String(by));
   for (const [name, by] of batch.floatCounters) args.push(name, String(by));

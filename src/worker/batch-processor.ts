@@ -5,23 +5,17 @@ import type { Logger } from '../logging/logger.js';
 import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { SLOT_TTL_SECONDS, slotKey } from '../redis/stats-schema.js';
 import { batchStatistics } from './batch-statistics.js';
-import { MAX_URI_BYTES } from '../contracts/stream-entry.js';
+import { STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { runRecords } from './batch-runner.js';
 import type { Model } from './model-session.js';
 import {
-  addressOf,
+  requestsOf,
   decodeRecord,
   type DecodedRecord,
   type ReadyRecord,
   type RecordAddress,
 } from './record-decoder.js';
-import {
-  defineAnswerScript,
-  DROPPED_NO_URI,
-  writeBatch,
-  type BatchWrite,
-  type EntryAnswer,
-} from './answer-script.js';
+import { defineAnswerScript, writeBatch, type BatchWrite, type EntryAnswer } from './answer-script.js';
 import { PixelPool } from './pixel-pool.js';
 import { encodeAnswers, type Answer } from './result-writer.js';
 import { entryTime, type StreamEntry } from './stream-entry.js';
@@ -93,18 +87,23 @@ export class BatchProcessor {
     const unanswerable: EntryAnswer[] = [];
     for (const entry of entries) {
       queueMs += Math.max(0, now - entryTime(entry.id));
-      const address = addressOf(entry);
-      if (address === undefined) {
+      const requests = requestsOf(entry);
+      if (!requests.ok) {
         // Nowhere to answer it: removed from the stream, counted and logged so it leaves a trace.
-        const uriBytes = entry.fields.get('uri')?.length;
-        this.logger.warn(
-          { id: entry.id, uriBytes: uriBytes ?? null, maxUriBytes: MAX_URI_BYTES },
-          'entry without a usable uri (missing, empty or over 4 KB) removed unanswered',
-        );
-        unanswerable.push({ id: entry.id, counter: DROPPED_NO_URI, result: undefined });
+        const uriBytes = entry.fields.get(STREAM_FIELDS.uri)?.length ?? null;
+        this.logger.warn({ id: entry.id, uriBytes, counter: requests.counter }, requests.reason);
+        const held = Number(entry.fields.get(STREAM_FIELDS.count)?.toString() ?? 1);
+        unanswerable.push({
+          id: entry.id,
+          counters: [requests.counter],
+          answered: 0,
+          extra: Number.isSafeInteger(held) && held > 1 ? held - 1 : 0,
+          hash: undefined,
+          reply: undefined,
+        });
         continue;
       }
-      addresses.push(address);
+      addresses.push(...requests.records);
     }
     const decodeStarted = performance.now();
     let decodeMs = 0;
@@ -166,9 +165,9 @@ export class BatchProcessor {
       };
     }
     // Every record read is answered, so none stays pending for a worker that is alive.
-    const answered = new Set(outcome.answers.map((a) => a.address.entry.id));
+    const answered = new Set(outcome.answers.map((a) => requestKey(a.address)));
     for (const address of addresses) {
-      if (answered.has(address.entry.id)) continue;
+      if (answered.has(requestKey(address))) continue;
       const message = 'the worker produced no answer for this record';
       outcome.answers.push({ address, ok: false, code: 'CS_ERR_INTERNAL', message });
     }
@@ -183,10 +182,9 @@ export class BatchProcessor {
     const statistics = batchStatistics({
       readAt: read.readAt,
       answeredAt,
-      // encodeAnswers keeps the order of the answers; an error answer carries its counter.
-      answers: outcome.answers.map((answer, i) => ({
+      answers: outcome.answers.map((answer) => ({
         id: answer.address.entry.id,
-        ok: answers[i]?.counter === undefined,
+        ok: answer.ok,
       })),
       runSizes: outcome.runSizes,
       runMs: outcome.runMs,
@@ -197,6 +195,7 @@ export class BatchProcessor {
     const write: BatchWrite = {
       stream: keys.stream(config.jobName),
       statsKey: keys.stats(config.jobName),
+      packedExtraKey: keys.packedExtra(config.jobName),
       slot: {
         key: slotKey(config.jobName, answeredAt),
         ttlSeconds: SLOT_TTL_SECONDS,
@@ -279,4 +278,9 @@ export class BatchProcessor {
     }
     return counters;
   }
+}
+
+/** One request of a batch: its entry and, within a pack, its uri. */
+function requestKey(address: RecordAddress): string {
+  return `${address.entry.id} ${address.uri}`;
 }

@@ -14,6 +14,8 @@ import type { NamedTensor, Tensor } from '../protocol/tensor.js';
 import { decodeImages } from './image-input.js';
 import type { PixelPool } from './pixel-pool.js';
 import type { StreamEntry } from './stream-entry.js';
+import { decodePack, type PackedRequest } from '../contracts/request-pack.js';
+import { DROPPED_BAD_PACK, DROPPED_NO_URI } from './answer-script.js';
 
 /** `bigdl`: Arrow (or BigDL JSON) in, Arrow out. `tensor`: our binary form both ways. */
 export type RecordForm = 'bigdl' | 'tensor';
@@ -24,6 +26,8 @@ export interface RecordAddress {
   readonly uri: string;
   readonly reply: string | undefined;
   readonly form: RecordForm;
+  /** Set for a request of a pack entry: its own uri, serde, deadline and data. */
+  readonly packed?: PackedRequest;
 }
 
 export interface ReadyRecord extends RecordAddress {
@@ -54,16 +58,46 @@ export interface DecodeContext {
   readonly bounds: RecordBounds;
 }
 
-/** Undefined when the entry has no usable uri: there is nowhere to answer it. */
-export function addressOf(entry: StreamEntry): RecordAddress | undefined {
+/** The requests of an entry, or why it cannot be answered (it is removed, counted and logged). */
+export type EntryRequests =
+  | { readonly ok: true; readonly records: RecordAddress[] }
+  | { readonly ok: false; readonly counter: string; readonly reason: string };
+
+export function requestsOf(entry: StreamEntry): EntryRequests {
   const uri = entry.fields.get(STREAM_FIELDS.uri);
-  if (uri === undefined || uri.length === 0 || uri.length > MAX_URI_BYTES) return undefined;
+  if (uri === undefined || uri.length === 0 || uri.length > MAX_URI_BYTES) {
+    return {
+      ok: false,
+      counter: DROPPED_NO_URI,
+      reason: `entry without a usable uri (missing, empty or over ${MAX_URI_BYTES} bytes) removed unanswered`,
+    };
+  }
   const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
+  const reply = entry.fields.get(STREAM_FIELDS.reply)?.toString();
+  if (serde !== SERDE.pack) {
+    const form = serde === SERDE.tensor ? 'tensor' : 'bigdl';
+    return { ok: true, records: [{ entry, uri: uri.toString(), reply, form }] };
+  }
+  let requests: PackedRequest[];
+  try {
+    if (reply === undefined || reply === '') throw new Error('it has no reply channel');
+    requests = decodePack(entry.fields.get(STREAM_FIELDS.data) ?? Buffer.alloc(0));
+  } catch (error) {
+    return {
+      ok: false,
+      counter: DROPPED_BAD_PACK,
+      reason: `pack entry removed unanswered: ${reasonOf(error)}`,
+    };
+  }
   return {
-    entry,
-    uri: uri.toString(),
-    reply: entry.fields.get(STREAM_FIELDS.reply)?.toString(),
-    form: serde === SERDE.tensor ? 'tensor' : 'bigdl',
+    ok: true,
+    records: requests.map((packed) => ({
+      entry,
+      uri: packed.uri,
+      reply,
+      form: packed.serde === SERDE.tensor ? 'tensor' : 'bigdl',
+      packed,
+    })),
   };
 }
 
@@ -77,20 +111,21 @@ export async function decodeRecord(address: RecordAddress, context: DecodeContex
       `record was delivered ${entry.deliveries} times and never answered (workers died on it); it is not run again (maxDeliveries ${context.maxDeliveries})`,
     );
   }
-  const deadline = entry.fields.get(STREAM_FIELDS.deadline);
-  if (deadline !== undefined && Number(deadline.toString()) < context.now) {
+  const { packed } = address;
+  const deadline = packed?.deadline ?? entry.fields.get(STREAM_FIELDS.deadline)?.toString();
+  if (deadline !== undefined && Number(deadline) < context.now) {
     return fail(
       address,
       'CS_ERR_DEADLINE_EXCEEDED',
       'the request passed its deadline before a worker took it',
     );
   }
-  const data = entry.fields.get(STREAM_FIELDS.data);
+  const data = packed === undefined ? entry.fields.get(STREAM_FIELDS.data) : packed.data;
   if (data === undefined) return fail(address, 'CS_ERR_INPUT_DECODE', 'entry has no "data" field');
   const encodedProblem = encodedOverBounds(data.length, context.bounds);
   if (encodedProblem !== undefined) return fail(address, 'CS_ERR_RECORD_TOO_LARGE', encodedProblem);
   try {
-    const serde = entry.fields.get(STREAM_FIELDS.serde)?.toString();
+    const serde = packed === undefined ? entry.fields.get(STREAM_FIELDS.serde)?.toString() : packed.serde;
     const { model } = context;
     if (serde === undefined || serde === '') {
       const tensors = decodeBigdlInput(data);

@@ -4,6 +4,8 @@ import type { PostProcessing } from '../protocol/post-processing.js';
 import { encodeBigdlResult } from '../protocol/bigdl-result.js';
 import { postProcess } from '../protocol/post-processing.js';
 import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/reply.js';
+import { encodePackReply } from '../contracts/request-pack.js';
+import { STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { encodeTensorFrame } from '../protocol/tensor-frame.js';
 import type { NamedTensor } from '../protocol/tensor.js';
 import { keys } from '../redis/keys.js';
@@ -32,26 +34,34 @@ interface Encoded {
   readonly replyPayload: Uint8Array;
 }
 
+interface PackAnswers {
+  readonly address: RecordAddress;
+  readonly messages: Buffer[];
+  readonly counters: string[];
+}
+
 /**
- * The result hash (fields for `value`, its form and, on failure, the reason) and the reply
- * of each answer, with the error counter of a failed one.
+ * What each entry's answer writes: the result hash (fields for `value`, its form and, on
+ * failure, the reason) and the reply, with the error counter of a failure. The requests of a
+ * pack entry are answered together in one `pack` reply and no hash.
  */
 export function encodeAnswers(answers: readonly Answer[], context: WriteContext): EntryAnswer[] {
   const writes: EntryAnswer[] = [];
+  const packs = new Map<string, PackAnswers>();
   for (const answer of answers) {
-    let encoded: Encoded;
-    let failure: { code: ErrorCode; message: string } | undefined;
-    if (answer.ok) {
-      try {
-        encoded = encodeOutputs(answer.address, answer.outputs, context.postProcessing);
-      } catch (error) {
-        const message = `the result could not be encoded: ${error instanceof Error ? error.message : String(error)}`;
-        failure = { code: 'CS_ERR_INFERENCE_FAILED', message };
-        encoded = encodeFailure(failure.code, message);
+    const { encoded, failure } = encodeAnswer(answer, context);
+    const { reply, uri, entry } = answer.address;
+    const counters = failure === undefined ? [] : [`errors:${failure.code}`];
+    const message = reply === undefined ? undefined : encodeReply(uri, encoded.reply, encoded.replyPayload);
+    if (answer.address.packed !== undefined && message !== undefined) {
+      let pack = packs.get(entry.id);
+      if (pack === undefined) {
+        pack = { address: answer.address, messages: [], counters: [] };
+        packs.set(entry.id, pack);
       }
-    } else {
-      failure = { code: answer.code, message: answer.message };
-      encoded = encodeFailure(answer.code, answer.message);
+      pack.messages.push(message);
+      pack.counters.push(...counters);
+      continue;
     }
     const fields: (string | Buffer)[] = [
       RESULT_FIELDS.value,
@@ -64,21 +74,54 @@ export function encodeAnswers(answers: readonly Answer[], context: WriteContext)
     }
     // No DEL first: a record is only answered again after a crash between writing and
     // acknowledging, and then with the same outcome and fields.
-    const { reply, uri } = answer.address;
     writes.push({
-      id: answer.address.entry.id,
-      counter: failure === undefined ? undefined : `errors:${failure.code}`,
-      result: {
-        key: keys.result(context.job, uri),
-        fields,
-        reply:
-          reply === undefined
-            ? undefined
-            : { channel: reply, message: encodeReply(uri, encoded.reply, encoded.replyPayload) },
+      id: entry.id,
+      counters,
+      answered: 1,
+      extra: 0,
+      hash: { key: keys.result(context.job, uri), fields },
+      reply: reply === undefined || message === undefined ? undefined : { channel: reply, message },
+    });
+  }
+  for (const [id, { address, messages, counters }] of packs) {
+    const packUri = address.entry.fields.get(STREAM_FIELDS.uri)?.toString() ?? '';
+    writes.push({
+      id,
+      counters,
+      answered: messages.length,
+      extra: messages.length - 1,
+      hash: undefined,
+      reply: {
+        channel: address.reply ?? '',
+        message: encodeReply(packUri, 'pack', encodePackReply(messages)),
       },
     });
   }
   return writes;
+}
+
+function encodeAnswer(
+  answer: Answer,
+  context: WriteContext,
+): { encoded: Encoded; failure: { code: ErrorCode; message: string } | undefined } {
+  if (!answer.ok) {
+    return {
+      encoded: encodeFailure(answer.code, answer.message),
+      failure: { code: answer.code, message: answer.message },
+    };
+  }
+  try {
+    return {
+      encoded: encodeOutputs(answer.address, answer.outputs, context.postProcessing),
+      failure: undefined,
+    };
+  } catch (error) {
+    const message = `the result could not be encoded: ${error instanceof Error ? error.message : String(error)}`;
+    return {
+      encoded: encodeFailure('CS_ERR_INFERENCE_FAILED', message),
+      failure: { code: 'CS_ERR_INFERENCE_FAILED', message },
+    };
+  }
 }
 
 function encodeOutputs(address: RecordAddress, outputs: readonly NamedTensor[], pp: PostProcessing): Encoded {

@@ -10,7 +10,8 @@ import { CONSUMER_GROUP, keys } from '../redis/keys.js';
 import { BatchProcessor } from './batch-processor.js';
 import { Heartbeat } from './heartbeat.js';
 import { ModelRunner } from './model-runner.js';
-import { ModelSession, warmUp, type Model } from './model-session.js';
+import { ModelSession, warmUp, zeroInputs, type Model } from './model-session.js';
+import type { LoadOptions } from '../contracts/inference-thread.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
 import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 import { hostName } from './host-name.js';
@@ -45,6 +46,14 @@ const DRAIN_READ_BLOCK_MS = 100;
 const RECLAIM_EVERY_BEATS = 2;
 /** Batches a threaded worker holds at once: one running, one read and decoded, queued behind it. */
 const BATCHES_IN_HAND = 2;
+/**
+ * A model whose batch-1 run takes less than this runs on the main thread after all: handing a
+ * batch to the inference thread and its outputs back costs more than such a run (the tiny
+ * MLP: ~0.2 ms less per request at concurrency 1, and no copies), and there is no run long
+ * enough for reading and decoding to overlap with.
+ */
+const INLINE_RUN_MS = 0.2;
+const TIMED_RUNS = 5;
 
 export class Worker {
   readonly consumer = `${hostName()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -56,7 +65,7 @@ export class Worker {
    * decode and write on that core meanwhile. When every core already runs a model, a thread
    * would only add hand-offs, so the model runs here.
    */
-  private readonly threaded: boolean;
+  private threaded: boolean;
   private commands: Redis | undefined;
   private reader: Redis | undefined;
   private heartbeat: Heartbeat | undefined;
@@ -128,6 +137,7 @@ export class Worker {
       const notWarmed = await warmUp(this.model);
       if (notWarmed !== undefined)
         this.logger.warn({ reason: notWarmed }, 'warm-up on zeros failed; serving without it');
+      else if (this.threaded) await this.inlineIfSmall(load, plan?.all);
       const connect = {
         url: config.redisUrl,
         role: 'worker' as const,
@@ -165,6 +175,28 @@ export class Worker {
       'worker ready',
     );
     this.loopDone = this.loop();
+  }
+
+  /** Moves a model whose runs are shorter than a hand-off to the main thread (see INLINE_RUN_MS). */
+  private async inlineIfSmall(load: LoadOptions, allCpus: readonly number[] | undefined): Promise<void> {
+    const threaded = this.model;
+    if (threaded === undefined) return;
+    const inputs = zeroInputs(threaded.metadata);
+    let quickest = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < TIMED_RUNS; i++)
+      quickest = Math.min(quickest, (await threaded.run(inputs)).computeMs);
+    if (quickest >= INLINE_RUN_MS) return;
+    const inline = await ModelSession.load({ ...load, cpus: undefined });
+    await warmUp(inline);
+    this.model = inline;
+    this.threaded = false;
+    await threaded.release();
+    // The main thread was kept off the inference CPUs; it runs the model itself now.
+    if (allCpus !== undefined) pinProcess(process.pid, allCpus);
+    this.logger.info(
+      { runMs: Number(quickest.toFixed(3)), belowMs: INLINE_RUN_MS },
+      'the model runs on the main thread: a batch-1 run is shorter than handing it to the inference thread',
+    );
   }
 
   /** Serve entries up to `untilId`, leave later ones in the stream, then stop (or at the timeout). */

@@ -3,6 +3,7 @@ import { InputQueue } from '../../../src/client/input-queue.js';
 import { OutputQueue } from '../../../src/client/output-queue.js';
 import { Producer } from '../../../src/client/producer.js';
 import { CsError, isErrorCode } from '../../../src/errors/registry.js';
+import { queuedRequests } from '../../helpers/queued-requests.js';
 import { keys } from '../../../src/redis/keys.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -58,8 +59,8 @@ describe('TypeScript client: "not accepted" versus "accepted, outcome unknown"',
     const p = await producer(redis, 'added_job');
     const admin = redis.client();
     const pending = Array.from({ length: 5 }, () => failureOf(p.submit(input, { timeoutMs: 30_000 })));
-    await waitFor(async () => (await admin.xlen(keys.stream('added_job'))) === 5, {
-      what: '5 entries added',
+    await waitFor(async () => (await queuedRequests(admin, keys.stream('added_job'))) === 5, {
+      what: '5 requests added',
     });
     await redis.stop();
     const errors = await Promise.all(pending);

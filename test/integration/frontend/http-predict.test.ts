@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queuedRequests } from '../../helpers/queued-requests.js';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
@@ -280,7 +281,7 @@ describe('HTTP frontend with a real worker', () => {
     worker.child.kill('SIGSTOP');
     try {
       const held = xs.map((x) => postJson(`${f.url}/predict`, { instances: [{ input: Array.from(x) }] }));
-      await waitFor(async () => (await client.xlen(keys.stream('par_job'))) >= parallelism, {
+      await waitFor(async () => (await queuedRequests(client, keys.stream('par_job'))) >= parallelism, {
         what: 'the held requests in the stream',
       });
       const beyond = await Promise.all(

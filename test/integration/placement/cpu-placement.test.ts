@@ -14,13 +14,17 @@ import { forkFrontend } from '../frontend/frontend-harness.js';
 describe('cpuAffinity: where a job’s processes run', () => {
   let redis: TestRedis;
   let modelPath: string;
+  let cnnPath: string;
   const workers: WorkerProcess[] = [];
   const queues: InputQueue[] = [];
   const allowed = allowedCpus();
 
   beforeAll(async () => {
     redis = await startRedis();
-    modelPath = await writeModel(await mkdtemp(join(tmpdir(), 'cs-placement-')), 'mlp');
+    const dir = await mkdtemp(join(tmpdir(), 'cs-placement-'));
+    modelPath = await writeModel(dir, 'mlp');
+    // A run long enough (~1 ms) to stay on the inference thread; the MLP's moves to the main thread.
+    cnnPath = await writeModel(dir, 'cnn');
   });
 
   afterAll(async () => {
@@ -50,7 +54,7 @@ describe('cpuAffinity: where a job’s processes run', () => {
 
   it('one worker where a CPU is spare: its main thread keeps to the spare CPUs, its inference thread keeps to the others', async () => {
     const plan = planHere(1);
-    const pid = (await worker('placed', { modelParallelism: 1 })).child.pid ?? 0;
+    const pid = (await worker('placed', { modelParallelism: 1, modelPath: cnnPath })).child.pid ?? 0;
     const threads = await cpusByThread(pid);
     if (plan === undefined) {
       // A single CPU: there is nothing to keep apart.
@@ -63,7 +67,19 @@ describe('cpuAffinity: where a job’s processes run', () => {
       for (const cpus of threads.values())
         expect([plan.inference.join(), plan.plumbing.join()]).toContain(cpus?.join());
     }
-    await expectAnswers('placed');
+    const queue = new InputQueue({ redisUrl: redis.url, name: 'placed' });
+    queues.push(queue);
+    const image = new Float32Array(3 * 32 * 32).fill(0.5);
+    const result = await queue.predict({ image: { data: image, shape: [1, 3, 32, 32] } });
+    expect(result.kind === 'tensors' ? result.outputs['logits']?.shape : result).toEqual([1, 10]);
+  });
+
+  it('a model whose runs are shorter than a hand-off runs on the main thread, and the worker keeps every CPU', async () => {
+    const started = await worker('inline', { modelParallelism: 1 });
+    // With a CPU spare, a worker that ran the model on its thread would keep its main thread off
+    // the inference CPU; this one gave the thread up and uses every CPU.
+    for (const cpus of (await cpusByThread(started.child.pid ?? 0)).values()) expect(cpus).toEqual(allowed);
+    await expectAnswers('inline');
   });
 
   it('pins nothing when cpuAffinity is off, or when the job’s workers take every CPU', async () => {

@@ -35,6 +35,7 @@ describe('answer script: each stream entry answered at most once', () => {
     return {
       stream: keys.stream(job),
       statsKey: keys.stats(job),
+      packedExtraKey: keys.packedExtra(job),
       slot: { key: `${keys.stats(job)}:slot-test`, ttlSeconds: 60, counters: new Map([['ok', ids.length]]) },
       lastInference: undefined,
       group: CONSUMER_GROUP,
@@ -42,12 +43,11 @@ describe('answer script: each stream entry answered at most once', () => {
       ttlSeconds: 60,
       entries: ids.map((id, i) => ({
         id,
-        counter: undefined,
-        result: {
-          key: keys.result(job, uris[i] ?? ''),
-          fields: ['value', `answer of ${consumer}`],
-          reply: { channel: `reply-${job}`, message: Buffer.from(`${uris[i] ?? ''} from ${consumer}`) },
-        },
+        counters: [],
+        answered: 1,
+        extra: 0,
+        hash: { key: keys.result(job, uris[i] ?? ''), fields: ['value', `answer of ${consumer}`] },
+        reply: { channel: `reply-${job}`, message: Buffer.from(`${uris[i] ?? ''} from ${consumer}`) },
       })),
       answeredCounters: ['processed'],
       counters: new Map([['batches', 1]]),

@@ -167,7 +167,7 @@ describe('TypeScript client against a worker', () => {
       queue.predict({ input: { data: sample, shape: [1, 4] } }, { timeoutMs: 5000 }),
     ).rejects.toMatchObject({
       code: 'CS_ERR_QUEUE_FULL',
-      message: expect.stringContaining('(3 entries)'),
+      message: expect.stringContaining('(3 requests)'),
     });
     await expect(queue.enqueue('late', { input: { data: sample, shape: [1, 4] } })).rejects.toMatchObject({
       code: 'CS_ERR_QUEUE_FULL',

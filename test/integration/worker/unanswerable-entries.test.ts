@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
+import { encodePackedRequest } from '../../../src/contracts/request-pack.js';
+import { SERDE } from '../../../src/contracts/stream-entry.js';
 import { readStats } from '../../../src/redis/job-state.js';
+import { keys } from '../../../src/redis/keys.js';
 import { writeModel } from '../../fixtures/onnx-models.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
 
-describe('entries a worker cannot answer (no uri, or one over 4 KB)', () => {
+describe('entries a worker cannot answer (no uri, one over 4 KB, a pack that cannot be read)', () => {
   let redis: TestRedis;
   let worker: WorkerProcess | undefined;
 
@@ -60,5 +63,58 @@ describe('entries a worker cannot answer (no uri, or one over 4 KB)', () => {
       4097,
       null,
     ]);
+  });
+
+  it('a pack entry that is cut or has no reply channel is removed, counted as dropped bad_pack, and its requests leave the queue count', async () => {
+    const job = 'bad_pack';
+    const r = redis.client();
+    const whole = encodePackedRequest('a', SERDE.tensor, Date.now() + 60_000, Buffer.from('frame'));
+    await r.xadd(
+      job,
+      '*',
+      'uri',
+      'p1',
+      'serde',
+      'pack',
+      'reply',
+      'ch',
+      'count',
+      '2',
+      'data',
+      Buffer.concat([whole, whole.subarray(0, 9)]),
+    );
+    await r.xadd(
+      job,
+      '*',
+      'uri',
+      'p2',
+      'serde',
+      'pack',
+      'count',
+      '3',
+      'data',
+      Buffer.concat([whole, whole, whole]),
+    );
+    await r.set(keys.packedExtra(job), '3');
+    const dir = await mkdtemp(join(tmpdir(), 'cs-models-'));
+    await writeModel(dir, 'mlp');
+    const second = await startWorker(
+      await writeConfig({ modelPath: join(dir, 'mlp.onnx'), jobName: job, redisUrl: redis.url }),
+    );
+    try {
+      await waitFor(async () => (await readStats(r, job)).dropped['bad_pack'] === 2, {
+        what: 'two packs counted as dropped bad_pack',
+      });
+      expect(await r.xlen(job)).toBe(0);
+      expect(await r.exists(keys.packedExtra(job))).toBe(0);
+      const lines = second
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('pack entry removed unanswered'));
+      expect(lines.join('\n')).toMatch(/runs past the end of the pack/);
+      expect(lines.join('\n')).toMatch(/no reply channel/);
+    } finally {
+      await second.kill();
+    }
   });
 });

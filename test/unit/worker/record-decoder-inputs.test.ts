@@ -8,7 +8,7 @@ import { SERDE } from '../../../src/contracts/stream-entry.js';
 import { encodeTensorFrame } from '../../../src/protocol/tensor-frame.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { RECORD_BOUND_DEFAULTS } from '../../../src/protocol/record-bounds.js';
-import { addressOf, decodeRecord, type DecodedRecord } from '../../../src/worker/record-decoder.js';
+import { decodeRecord, requestsOf, type DecodedRecord } from '../../../src/worker/record-decoder.js';
 
 const IMAGE: ImageOptions = BIGDL_IMAGE_OPTIONS;
 
@@ -35,7 +35,8 @@ async function decode(
     deliveries: 1,
     fields: new Map(Object.entries({ uri: 'u', ...fields }).map(([k, v]) => [k, Buffer.from(v)])),
   };
-  const address = addressOf(entry);
+  const requests = requestsOf(entry);
+  const address = requests.ok ? requests.records[0] : undefined;
   if (address === undefined) throw new Error('no address');
   return decodeRecord(address, {
     model: model(inputs),
