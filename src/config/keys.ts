@@ -97,7 +97,7 @@ export const TOP_LEVEL_TABLE = {
   maxBatchDelayMs: key(integerIn(0, 60_000), 0, 'ms a batch may wait to fill'),
   // Queues are bounded (the reliability contract): producers are refused beyond this many
   // unanswered entries. There is no "unbounded" setting; raise the number instead.
-  maxQueueLength: key(integerIn(1, 10_000_000), 10_000, 'producers refused beyond this many entries'),
+  maxQueueLength: key(integerIn(1, 10_000_000), 10_000, 'producers refused beyond this many queued requests'),
   // Long enough for a client that reconnects to read its result, short enough that an
   // abandoned result does not hold Redis memory for long.
   resultTtlSeconds: key(integerIn(1, 7 * 24 * 3600), 600, 'seconds a result hash lives'),
