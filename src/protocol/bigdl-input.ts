@@ -16,7 +16,7 @@ import { columnsOf, isValidAt, readIpcStream, typeText } from './arrow-ipc-reade
 import type { IpcColumn, IpcField } from './arrow-ipc-reader.js';
 import { castTensor } from './cast.js';
 import { checkDenseShape, cooToDense } from './sparse.js';
-import type { NamedTensor } from './tensor.js';
+import { elementCount, type NamedTensor } from './tensor.js';
 
 const TENSOR_CHILDREN = ['indiceData', 'indiceShape', 'data', 'shape'] as const;
 const TENSOR_TYPE_TEXT =
@@ -155,12 +155,7 @@ function listColumn(values: Int32Array | Float32Array, rows: number, row: number
 
 function tensorColumn(tensor: NamedTensor, rows: 1 | 4): Data {
   const values = castTensor(tensor, 'FP32').data as Float32Array;
-  if (tensor.shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0x7fffffff)) {
-    throw new CsError(
-      'CS_ERR_INPUT_MISMATCH',
-      `input "${tensor.name}": shape [${tensor.shape.join(',')}] is not valid`,
-    );
-  }
+  checkShape(tensor);
   const shape = Int32Array.from(tensor.shape);
   const empty = new Int32Array(0);
   const parts = [empty, empty, values, shape];
@@ -199,6 +194,87 @@ export function encodeBigdlInput(
   options: EncodeBigdlInputOptions = {},
 ): string {
   if (tensors.length === 0) throw new CsError('CS_ERR_INPUT_MISMATCH', 'at least one input tensor is needed');
+  // Strings change the layout with their length; every other stream of a given signature is the
+  // same bytes but for the values, so it is written from a template (see streamTemplate).
+  if (tensors.some((t) => t.type === 'BYTES')) return toBase64(writeStream(tensors, options));
+  const values = tensors.map((t) => {
+    checkShape(t);
+    return castTensor(t, 'FP32').data as Float32Array;
+  });
+  // Values that do not fill their shape are written as given, for the worker to refuse.
+  if (tensors.some((t, i) => elementCount(t.shape) !== values[i]?.length))
+    return toBase64(writeStream(tensors, options));
+  const template = streamTemplate(tensors, options);
+  const stream = Buffer.from(template.bytes);
+  template.valuesAt.forEach((at, i) => {
+    const data = values[i] as Float32Array;
+    stream.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+  });
+  return stream.toString('base64');
+}
+
+interface StreamTemplate {
+  readonly bytes: Uint8Array;
+  /** Where each tensor's float32 values start in `bytes`. */
+  readonly valuesAt: readonly number[];
+}
+
+/** Templates by signature (names, shapes, options); cleared when it grows past TEMPLATES_KEPT. */
+const templates = new Map<string, StreamTemplate>();
+const TEMPLATES_KEPT = 256;
+
+/**
+ * The stream apache-arrow writes for tensors of these names and shapes, written once with a
+ * marker value in every element, and where each tensor's values sit in it: writing the stream
+ * with apache-arrow for every record cost the client more than the worker's inference.
+ */
+function streamTemplate(tensors: readonly NamedTensor[], options: EncodeBigdlInputOptions): StreamTemplate {
+  const signature = JSON.stringify([
+    options.rows ?? 4,
+    options.legacyIpc ?? false,
+    tensors.map((t) => [t.name, t.shape]),
+  ]);
+  const cached = templates.get(signature);
+  if (cached !== undefined) return cached;
+  // Each tensor's elements hold a value of their own that no header byte sequence spells.
+  const markers = tensors.map((t, i) => ({
+    ...t,
+    type: 'FP32' as const,
+    data: new Float32Array(elementCount(t.shape)).fill(MARKER_BASE * (i + 1)),
+  }));
+  const bytes = writeStream(markers, options);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let from = 0;
+  const valuesAt = markers.map((marker) => {
+    if (marker.data.length === 0) return from;
+    const at = buffer.indexOf(new Uint8Array(marker.data.buffer), from);
+    if (at < 0) throw new CsError('CS_ERR_INTERNAL', 'the BigDL input template lost its values');
+    from = at + marker.data.byteLength;
+    return at;
+  });
+  if (templates.size >= TEMPLATES_KEPT) templates.clear();
+  const template = { bytes, valuesAt };
+  templates.set(signature, template);
+  return template;
+}
+
+const MARKER_BASE = 1.2345678e-29;
+
+function checkShape(tensor: NamedTensor): void {
+  if (tensor.shape.some((d) => !Number.isInteger(d) || d < 0 || d > 0x7fffffff)) {
+    throw new CsError(
+      'CS_ERR_INPUT_MISMATCH',
+      `input "${tensor.name}": shape [${tensor.shape.join(',')}] is not valid`,
+    );
+  }
+}
+
+function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+/** The Arrow IPC stream of these inputs, written by apache-arrow. */
+function writeStream(tensors: readonly NamedTensor[], options: EncodeBigdlInputOptions): Uint8Array {
   const tensorRows = options.rows ?? 4;
   const rows = tensors.some((t) => t.type !== 'BYTES') ? tensorRows : 1;
   const fields: Field[] = [];
@@ -220,6 +296,5 @@ export function encodeBigdlInput(
   const writer = RecordBatchStreamWriter.writeAll([batch], {
     writeLegacyIpcFormat: options.legacyIpc ?? false,
   });
-  const ipc = writer.toUint8Array(true);
-  return Buffer.from(ipc.buffer, ipc.byteOffset, ipc.byteLength).toString('base64');
+  return writer.toUint8Array(true);
 }

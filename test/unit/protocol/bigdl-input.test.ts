@@ -276,6 +276,38 @@ describe('encodeBigdlInput', () => {
     ]);
   });
 
+  it('writes a stream per signature from a template: each record decodes to its own values, whatever they are', () => {
+    const shapes = [[4], [2, 3], [1, 1, 5], [0, 2], []];
+    for (const rows of [1, 4] as const) {
+      for (const legacyIpc of [false, true]) {
+        for (let round = 0; round < 3; round++) {
+          const tensors: NamedTensor[] = shapes.map((shape, i) => {
+            const n = shape.reduce((a, b) => a * b, 1);
+            // Includes the values the template itself is written with, NaN and -0.
+            const data = Float32Array.from(
+              { length: n },
+              (_, k) =>
+                [1.2345678e-29 * (i + 1), Number.NaN, -0, Math.fround(Math.sin(round * 31 + k) * 1e3)][
+                  (k + round) % 4
+                ] as number,
+            );
+            return { name: `in${i}`, type: 'FP32', shape, data };
+          });
+          const decoded = decodeBigdlInput(encodeBigdlInput(tensors, { rows, legacyIpc }));
+          decoded.forEach((t, i) => {
+            expect(t.shape).toEqual(tensors[i]?.shape);
+            expect(Array.from(t.data as Float32Array)).toEqual(Array.from(tensors[i]?.data as Float32Array));
+          });
+        }
+      }
+    }
+  });
+
+  it('writes values that do not fill their shape as given, for the worker to refuse', () => {
+    const short: NamedTensor = { name: 'x', type: 'FP32', shape: [2, 2], data: new Float32Array([1, 2, 3]) };
+    expect(() => decodeBigdlInput(encodeBigdlInput([short]))).toThrow(/3 values|does not match|shape/);
+  });
+
   it('writes the legacy IPC form on request, and both forms decode to the same tensors', () => {
     const legacy = Buffer.from(encodeBigdlInput([x], { legacyIpc: true }), 'base64');
     expect(legacy.readUInt32LE(0)).not.toBe(0xffffffff);
