@@ -13,7 +13,7 @@ import { InputQueue } from '../src/client/input-queue.js';
 import { OutputQueue } from '../src/client/output-queue.js';
 import { isCsError, isErrorCode, reasonOf } from '../src/errors/registry.js';
 import { keys } from '../src/redis/keys.js';
-import { decodeReply } from '../src/protocol/reply.js';
+import { answeredUris } from '../src/contracts/request-pack.js';
 import { writeModel } from '../test/fixtures/onnx-models.js';
 import { isRunning, type CliHarness } from '../test/helpers/cli.js';
 import { freePort } from '../test/helpers/redis-server.js';
@@ -109,8 +109,7 @@ export async function runChaos(cli: CliHarness, options: ChaosOptions): Promise<
   monitor.on('error', () => undefined);
   monitor.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) => {
     try {
-      const { uri } = decodeReply(message);
-      publishes.set(uri, (publishes.get(uri) ?? 0) + 1);
+      for (const uri of answeredUris(message)) publishes.set(uri, (publishes.get(uri) ?? 0) + 1);
     } catch {
       // not a reply of ours
     }

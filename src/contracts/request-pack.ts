@@ -6,6 +6,7 @@
  */
 import { MAX_URI_BYTES, SERDE } from './stream-entry.js';
 import { CsError } from '../errors/registry.js';
+import { decodeReply } from '../protocol/reply.js';
 
 /** How one request of a pack is encoded: the `serde` it would carry as an entry of its own. */
 export type PackedSerde = undefined | typeof SERDE.bigdlJson | typeof SERDE.tensor;
@@ -119,4 +120,11 @@ export function decodePackReply(payload: Buffer): Buffer[] {
 
 function cut(where: string, part: string): CsError {
   return new CsError('CS_ERR_INPUT_DECODE', `${where}: the ${part} runs past the end of the pack`);
+}
+
+/** The uris a reply message answers: its own, or for a `pack` reply each request's. */
+export function answeredUris(message: Buffer): string[] {
+  const reply = decodeReply(message);
+  if (reply.kind !== 'pack') return [reply.uri];
+  return decodePackReply(reply.payload).map((inner) => decodeReply(inner).uri);
 }

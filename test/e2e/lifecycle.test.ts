@@ -135,10 +135,11 @@ describe('cluster-serving end to end', { timeout: 180_000 }, () => {
     };
     const workerPid = state.jobs.find((j) => j.id === job.id)?.processes[0]?.pid ?? 0;
     expect(isRunning(workerPid)).toBe(true);
-    // One worker leaves a CPU spare (where there are two or more): the worker's main thread and
-    // the Redis started for the job keep to it (cpuAffinity auto).
+    // One worker leaves a CPU spare (where there are two or more): the Redis started for the job
+    // keeps to it (cpuAffinity auto). The test model's runs are shorter than a hand-off to an
+    // inference thread, so the worker runs it on its main thread, on every CPU.
     const spare = planHere(1)?.plumbing ?? allowedCpus();
-    expect((await cpusByThread(workerPid)).get(workerPid)).toEqual(spare);
+    expect((await cpusByThread(workerPid)).get(workerPid)).toEqual(allowedCpus());
     const redisPid = state.redis[0]?.pid ?? 0;
     for (const cpus of (await cpusByThread(redisPid)).values()) expect(cpus).toEqual(spare);
     // Workers run with the serving flags (a larger first old generation, see node-flags.ts).

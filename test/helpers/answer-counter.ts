@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { decodeReply } from '../../src/protocol/reply.js';
+import { answeredUris } from '../../src/contracts/request-pack.js';
 import { keys } from '../../src/redis/keys.js';
 
 /**
- * Listens to every reply channel of our clients and counts the answers published per uri,
+ * Listens to every reply channel of our clients and counts the answers published per uri (each request of a pack reply too),
  * so a test sees an entry answered twice even though its client keeps only the first.
  */
 export class AnswerCounter {
@@ -13,8 +13,7 @@ export class AnswerCounter {
   private constructor(redis: Redis) {
     this.redis = redis;
     redis.on('pmessageBuffer', (_pattern: Buffer, _channel: Buffer, message: Buffer) => {
-      const { uri } = decodeReply(message);
-      this.counts.set(uri, (this.counts.get(uri) ?? 0) + 1);
+      for (const uri of answeredUris(message)) this.counts.set(uri, (this.counts.get(uri) ?? 0) + 1);
     });
   }
 
