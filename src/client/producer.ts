@@ -6,7 +6,7 @@ import { silentLogger } from '../logging/logger.js';
 import { keys } from '../redis/keys.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
-import { decodeErrorPayload, decodeReply } from '../protocol/reply.js';
+import { decodeErrorPayload, decodeReply } from '../contracts/reply.js';
 import { PACK_MAX_BYTES, PACK_MAX_REQUESTS, SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { decodePackReply, encodePackedRequest, packable } from '../contracts/request-pack.js';
 import { decodeTensorFrame, encodeTensorFrame } from '../protocol/tensor-frame.js';

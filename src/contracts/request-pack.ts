@@ -2,11 +2,11 @@
  * The `data` of a pack entry (serde `pack`, src/contracts/stream-entry.ts): several requests
  * one after another, each `u8 form | u16 LE uri length | uri | f64 LE deadline | u32 LE data
  * length | data`; and the payload of the one reply that answers them all: each inner reply
- * message (src/protocol/reply.ts) as `u32 LE length | message`.
+ * message (src/contracts/reply.ts) as `u32 LE length | message`.
  */
 import { MAX_URI_BYTES, SERDE } from './stream-entry.js';
 import { CsError } from '../errors/registry.js';
-import { decodeReply } from '../protocol/reply.js';
+import { decodeReply } from './reply.js';
 
 /** How one request of a pack is encoded: the `serde` it would carry as an entry of its own. */
 export type PackedSerde = undefined | typeof SERDE.bigdlJson | typeof SERDE.tensor;

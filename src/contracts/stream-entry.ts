@@ -9,7 +9,7 @@ export const STREAM_FIELDS = {
   /** How `data` is encoded (SERDE below); absent or empty: BigDL's base64 Arrow. */
   serde: 'serde',
   data: 'data',
-  /** Pub/sub channel on which the worker announces the answer (src/protocol/reply.ts). */
+  /** Pub/sub channel on which the worker announces the answer (src/contracts/reply.ts). */
   reply: 'reply',
   /** Epoch ms after which a worker answers CS_ERR_DEADLINE_EXCEEDED instead of running it. */
   deadline: 'deadline',

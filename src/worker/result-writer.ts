@@ -3,7 +3,7 @@ import { FAILED_VALUE, RESULT_FIELDS, type ResultForm } from '../contracts/resul
 import type { PostProcessing } from '../protocol/post-processing.js';
 import { encodeBigdlResult } from '../protocol/bigdl-result.js';
 import { postProcess } from '../protocol/post-processing.js';
-import { encodeErrorPayload, encodeReply, type ReplyKind } from '../protocol/reply.js';
+import { encodeErrorPayload, encodeReply, type ReplyKind } from '../contracts/reply.js';
 import { encodePackReply } from '../contracts/request-pack.js';
 import { STREAM_FIELDS } from '../contracts/stream-entry.js';
 import { encodeTensorFrame } from '../protocol/tensor-frame.js';

@@ -5,8 +5,8 @@ import {
   decodeReply,
   encodeErrorPayload,
   encodeReply,
-} from '../../../src/protocol/reply.js';
-import type { ReplyKind } from '../../../src/protocol/reply.js';
+} from '../../../src/contracts/reply.js';
+import type { ReplyKind } from '../../../src/contracts/reply.js';
 
 describe('reply messages', () => {
   it.each<[ReplyKind]>([['tensors'], ['text'], ['error'], ['bigdl']])('round-trips kind %s', (kind) => {
