@@ -138,6 +138,8 @@ export class Producer {
   private maxQueueLength: number;
   private readonly boundGiven: boolean;
   private recordBounds: RecordBounds;
+  /** Requests per pack: the job's maxBatchSize once its workers publish it, so a pack is one worker batch. */
+  private packRequests = PACK_MAX_REQUESTS;
   private readonly logger: Logger;
   private readonly minReplicas: number;
   private readonly waitTimeoutMs: number;
@@ -207,6 +209,8 @@ export class Producer {
   adoptJobBound(model: ModelMetadata | undefined): void {
     if (model === undefined) return;
     const { options } = this;
+    const batch = model.maxBatchSize;
+    if (Number.isSafeInteger(batch) && batch > 0) this.packRequests = Math.min(PACK_MAX_REQUESTS, batch);
     this.recordBounds = {
       maxRecordBatch: options.maxRecordBatch ?? model.maxRecordBatch ?? this.recordBounds.maxRecordBatch,
       maxRecordBytes: options.maxRecordBytes ?? model.maxRecordBytes ?? this.recordBounds.maxRecordBytes,
@@ -381,7 +385,7 @@ export class Producer {
     const stream = keys.stream(this.options.job);
     const extra = keys.packedExtra(this.options.job);
     const max = String(this.maxQueueLength);
-    const packs = intoPacks(batch);
+    const packs = intoPacks(batch, this.packRequests);
     for (const pack of packs) {
       const uri = `${this.clientId}-p${(this.sequence++).toString(36)}`;
       (pipeline as unknown as BoundedXaddPipeline).csBoundedPackXadd(
@@ -592,16 +596,13 @@ interface BoundedXaddPipeline {
   ): unknown;
 }
 
-/** The batch in packs of at most PACK_MAX_REQUESTS requests and PACK_MAX_BYTES bytes (a larger request goes alone). */
-function intoPacks(batch: readonly Outgoing[]): Outgoing[][] {
+/** The batch in packs of at most `maxRequests` requests and PACK_MAX_BYTES bytes (a larger request goes alone). */
+function intoPacks(batch: readonly Outgoing[], maxRequests: number): Outgoing[][] {
   const packs: Outgoing[][] = [];
   let pack: Outgoing[] = [];
   let bytes = 0;
   for (const item of batch) {
-    if (
-      pack.length > 0 &&
-      (pack.length >= PACK_MAX_REQUESTS || bytes + item.packed.length > PACK_MAX_BYTES)
-    ) {
+    if (pack.length > 0 && (pack.length >= maxRequests || bytes + item.packed.length > PACK_MAX_BYTES)) {
       packs.push(pack);
       pack = [];
       bytes = 0;

@@ -34,7 +34,10 @@ export const SERDE = {
   pack: 'pack',
 } as const;
 
-/** Requests one pack holds at most; a producer starts a new pack past this or PACK_MAX_BYTES. */
+/**
+ * Requests one pack holds at most (and at most the job's maxBatchSize, once its workers publish
+ * it: a pack is then one worker batch); a producer starts a new pack past this or PACK_MAX_BYTES.
+ */
 export const PACK_MAX_REQUESTS = 256;
 /** Bytes of request data one pack holds at most (a larger request travels alone in its pack). */
 export const PACK_MAX_BYTES = 1024 * 1024;

@@ -18,7 +18,7 @@ import {
 import { defineAnswerScript, writeBatch, type BatchWrite, type EntryAnswer } from './answer-script.js';
 import { PixelPool } from './pixel-pool.js';
 import { encodeAnswers, type Answer } from './result-writer.js';
-import { entryTime, type StreamEntry } from './stream-entry.js';
+import { entryTime, requestCount, type StreamEntry } from './stream-entry.js';
 
 interface BatchOutcome {
   readonly answers: Answer[];
@@ -92,12 +92,11 @@ export class BatchProcessor {
         // Nowhere to answer it: removed from the stream, counted and logged so it leaves a trace.
         const uriBytes = entry.fields.get(STREAM_FIELDS.uri)?.length ?? null;
         this.logger.warn({ id: entry.id, uriBytes, counter: requests.counter }, requests.reason);
-        const held = Number(entry.fields.get(STREAM_FIELDS.count)?.toString() ?? 1);
         unanswerable.push({
           id: entry.id,
           counters: [requests.counter],
           answered: 0,
-          extra: Number.isSafeInteger(held) && held > 1 ? held - 1 : 0,
+          extra: requestCount(entry) - 1,
           hash: undefined,
           reply: undefined,
         });

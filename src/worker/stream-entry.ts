@@ -1,3 +1,5 @@
+import { STREAM_FIELDS } from '../contracts/stream-entry.js';
+
 /** One stream entry as XREADGROUP/XCLAIM return it with Buffer replies: id and field/value pairs. */
 export interface StreamEntry {
   readonly id: string;
@@ -34,6 +36,35 @@ export function parseReadGroupReply(raw: unknown): StreamEntry[] {
   const first: unknown = raw[0];
   if (!Array.isArray(first) || first.length < 2) return [];
   return parseEntries(first[1]);
+}
+
+/** Requests an entry holds: a pack's `count`, else one. */
+export function requestCount(entry: StreamEntry): number {
+  const count = Number(entry.fields.get(STREAM_FIELDS.count)?.toString() ?? 1);
+  return Number.isSafeInteger(count) && count > 1 ? count : 1;
+}
+
+/**
+ * The entries of one read in batches of at most `maxRequests` requests, in order (an entry
+ * holding more stays whole, alone): a read of several packs is then decoded and run as several
+ * batches, so a model on its inference thread runs one while the next is decoded.
+ */
+export function batchesOfRequests(entries: readonly StreamEntry[], maxRequests: number): StreamEntry[][] {
+  const batches: StreamEntry[][] = [];
+  let batch: StreamEntry[] = [];
+  let requests = 0;
+  for (const entry of entries) {
+    const count = requestCount(entry);
+    if (batch.length > 0 && requests + count > maxRequests) {
+      batches.push(batch);
+      batch = [];
+      requests = 0;
+    }
+    batch.push(entry);
+    requests += count;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 /** The millisecond part of a stream id: when the entry was added. */

@@ -13,7 +13,7 @@ import { ModelRunner } from './model-runner.js';
 import { ModelSession, warmUp, zeroInputs, type Model } from './model-session.js';
 import type { LoadOptions } from '../contracts/inference-thread.js';
 import { reclaimFromDeadConsumers } from './reclaimer.js';
-import { compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
+import { batchesOfRequests, compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 import { hostName } from './host-name.js';
 import { settlesWithin } from '../runtime/within.js';
 
@@ -349,7 +349,8 @@ export class Worker {
         const until = this.drainUntil;
         const beyond = entries.some((e) => compareIds(e.id, until) > 0);
         entries = entries.filter((e) => compareIds(e.id, until) <= 0);
-        if (entries.length > 0) batches.start(entries);
+        for (const batch of batchesOfRequests(entries, this.options.config.maxBatchSize))
+          batches.start(batch);
         // An empty read or one past the mark means nothing up to the mark is left undelivered.
         if (beyond || entries.length === 0) {
           this.setState('stopping');
@@ -357,7 +358,7 @@ export class Worker {
         }
         continue;
       }
-      if (entries.length > 0) batches.start(entries);
+      for (const batch of batchesOfRequests(entries, this.options.config.maxBatchSize)) batches.start(batch);
     }
     await batches.flush();
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Producer, type Prediction } from '../../../src/client/producer.js';
 import { isCsError } from '../../../src/errors/registry.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
+import { readModelMetadata } from '../../../src/redis/job-state.js';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
 import { queuedRequests } from '../../helpers/queued-requests.js';
@@ -150,6 +151,25 @@ describe('requests submitted together travel in one pack entry', () => {
       [0, 1, 2, 3, 4].map((i) => outcome(p.submit(mlpInput(i), { timeoutMs: 30_000 }))),
     );
     for (const result of later) expect(outputOf(result)).toHaveLength(3);
+  });
+
+  it("a pack holds at most the job's maxBatchSize requests, once its workers published it", async () => {
+    const job = 'pack_batch_size';
+    const first = await worker(job, 'mlp', { maxBatchSize: 4 });
+    const p = await producer(job);
+    const admin = redis.client();
+    p.adoptJobBound(await readModelMetadata(admin, job));
+    expect(await first.stop()).toBe(0);
+    const pending = Array.from({ length: 10 }, (_, i) =>
+      outcome(p.submit(mlpInput(i), { timeoutMs: 30_000 })),
+    );
+    await waitFor(async () => (await queuedRequests(admin, job)) === 10, { what: '10 requests queued' });
+    const counts = (await admin.xrange(job, '-', '+')).map(
+      ([, fields]) => fields[fields.indexOf('count') + 1],
+    );
+    expect(counts).toEqual(['4', '4', '2']);
+    await worker(job, 'mlp', { maxBatchSize: 4 });
+    for (const result of await Promise.all(pending)) expect(outputOf(result)).toHaveLength(3);
   });
 
   it('a worker killed while it runs a pack: another claims the entry and answers every request of it once', async () => {
