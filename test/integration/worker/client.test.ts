@@ -1,14 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputQueue } from '../../../src/client/input-queue.js';
 import { OutputQueue } from '../../../src/client/output-queue.js';
 import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
-import { mlpReference, twoIoReference, writeModel } from '../../fixtures/onnx-models.js';
-import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { mlpReference, twoIoReference } from '../../fixtures/onnx-models.js';
+import { workerSuite } from '../../helpers/worker-suite.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
+import { startWorker, writeConfig } from '../../helpers/worker-process.js';
 
 const sample = Float32Array.from([0.5, -1, 2, 0.25]);
 
@@ -18,35 +16,20 @@ function expectClose(actual: Float32Array, expected: Float32Array): void {
 }
 
 describe('TypeScript client against a worker', () => {
-  let redis: TestRedis;
-  let dir: string;
-  const workers: WorkerProcess[] = [];
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await mkdtemp(join(tmpdir(), 'cs-client-'));
-    await writeModel(dir, 'mlp');
-    await writeModel(dir, 'two-io');
-  });
-
-  afterAll(async () => {
-    for (const close of closers) await close();
-    for (const w of workers) await w.kill();
-    await redis.stop();
-  });
+  const suite = workerSuite(['mlp', 'two-io']);
+  const { workers, closers } = suite;
 
   function inputQueue(options: ConstructorParameters<typeof InputQueue>[0]): InputQueue {
-    const queue = new InputQueue({ redisUrl: redis.url, ...options });
+    const queue = new InputQueue({ redisUrl: suite.redis.url, ...options });
     closers.push(() => queue.close());
     return queue;
   }
 
   async function serve(job: string, model: string, extra: Record<string, unknown> = {}): Promise<string> {
     const path = await writeConfig({
-      modelPath: join(dir, `${model}.onnx`),
+      modelPath: join(suite.dir, `${model}.onnx`),
       jobName: job,
-      redisUrl: redis.url,
+      redisUrl: suite.redis.url,
       ...extra,
     });
     workers.push(await startWorker(path));
@@ -57,9 +40,9 @@ describe('TypeScript client against a worker', () => {
     const queue = inputQueue({ name: 'late_worker', waitForWorker: true });
     const pending = queue.predict({ input: { data: sample, shape: [1, 4] } }, { timeoutMs: 30_000 });
     const path = await writeConfig({
-      modelPath: join(dir, 'mlp.onnx'),
+      modelPath: join(suite.dir, 'mlp.onnx'),
       jobName: 'late_worker',
-      redisUrl: redis.url,
+      redisUrl: suite.redis.url,
     });
     workers.push(await startWorker(path));
     const result = await pending;
@@ -82,13 +65,13 @@ describe('TypeScript client against a worker', () => {
     await serve('by_position', 'two-io');
     const a = Float32Array.from([1, 2, 3, 4]);
     const b = Float32Array.from([-1, 0.5, 2, 1]);
-    const r = redis.client();
+    const r = suite.redis.client();
     const data = encodeBigdlInput([
       { name: 'first', type: 'FP32', shape: [4], data: a },
       { name: 'second', type: 'FP32', shape: [4], data: b },
     ]);
     await r.xadd('by_position', '*', 'uri', 'pos-1', 'data', data);
-    const out = new OutputQueue({ redisUrl: redis.url, name: 'by_position' });
+    const out = new OutputQueue({ redisUrl: suite.redis.url, name: 'by_position' });
     closers.push(() => out.close());
     const result = await waitFor(
       async () => {
@@ -106,7 +89,7 @@ describe('TypeScript client against a worker', () => {
   it('enqueue + OutputQueue.query: pending first, then the typed result; a wrong shape is an error by type, not "NaN"', async () => {
     const job = 'enqueue_query';
     const queue = inputQueue({ name: job });
-    const out = new OutputQueue({ redisUrl: redis.url, name: job });
+    const out = new OutputQueue({ redisUrl: suite.redis.url, name: job });
     closers.push(() => out.close());
     await queue.enqueue('q:1', { input: { data: sample, shape: [1, 4] } });
     await queue.enqueue('q:2', { input: { data: Float32Array.from([1, 2, 3]), shape: [1, 3] } });
@@ -137,7 +120,7 @@ describe('TypeScript client against a worker', () => {
       message: expect.stringContaining('input "input" expects shape [N,4]'),
     });
     // A job with a live heartbeat but nobody reading: the request times out on the wall clock.
-    const r = redis.client();
+    const r = suite.redis.client();
     await r.zadd('cs:silent:workers', Date.now() + 60_000, 'ghost');
     const silent = inputQueue({ name: 'silent' });
     const started = Date.now();
@@ -151,15 +134,15 @@ describe('TypeScript client against a worker', () => {
 
   it("without a bound of its own, the client refuses at the job's maxQueueLength, as its workers publish it", async () => {
     const path = await writeConfig({
-      modelPath: join(dir, 'mlp.onnx'),
+      modelPath: join(suite.dir, 'mlp.onnx'),
       jobName: 'job_bound',
-      redisUrl: redis.url,
+      redisUrl: suite.redis.url,
       maxQueueLength: 3,
     });
     const worker = await startWorker(path);
     workers.push(worker);
     expect(await worker.stop()).toBe(0);
-    const r = redis.client();
+    const r = suite.redis.client();
     for (let i = 0; i < 3; i++) await r.xadd('job_bound', '*', 'uri', `x${i}`, 'data', 'x');
     await r.zadd('cs:job_bound:workers', Date.now() + 60_000, 'ghost');
     const queue = inputQueue({ name: 'job_bound' });
@@ -177,7 +160,7 @@ describe('TypeScript client against a worker', () => {
 
   it('refuses at once when the queue holds maxQueueLength entries', async () => {
     const queue = inputQueue({ name: 'bounded', maxQueueLength: 5, waitForWorker: false });
-    const r = redis.client();
+    const r = suite.redis.client();
     for (let i = 0; i < 5; i++) await r.xadd('bounded', '*', 'uri', `x${i}`, 'data', 'x');
     await r.zadd('cs:bounded:workers', Date.now() + 60_000, 'ghost');
     await expect(

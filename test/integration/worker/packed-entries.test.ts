@@ -1,17 +1,14 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Producer, type Prediction } from '../../../src/client/producer.js';
 import { isCsError } from '../../../src/errors/registry.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
 import { readModelMetadata } from '../../../src/redis/job-state.js';
 import { keys } from '../../../src/redis/keys.js';
-import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
+import { mlpReference } from '../../fixtures/onnx-models.js';
 import { queuedRequests } from '../../helpers/queued-requests.js';
-import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
-import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
+import type { WorkerProcess } from '../../helpers/worker-process.js';
+import { workerSuite } from '../../helpers/worker-suite.js';
 
 /** What one submit came to: the worker's answer, or the producer's coded error. */
 type Outcome = { readonly answer: Prediction } | { readonly code: string };
@@ -22,46 +19,21 @@ const mlpInput = (i: number): NamedTensor[] => [
 ];
 
 describe('requests submitted together travel in one pack entry', () => {
-  let redis: TestRedis;
-  let dir: string;
-  const workers: WorkerProcess[] = [];
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await mkdtemp(join(tmpdir(), 'cs-packs-'));
-    await writeModel(dir, 'mlp');
-    await writeModel(dir, 'spin');
-  });
-
-  afterAll(async () => {
-    for (const close of closers) await close();
-    for (const w of workers) await w.kill();
-    await redis.stop();
-  });
+  const suite = workerSuite(['mlp', 'spin']);
+  const { closers } = suite;
 
   async function producer(job: string, extra: { maxQueueLength?: number } = {}): Promise<Producer> {
-    const p = new Producer({ redisUrl: redis.url, job, ...extra });
+    const p = new Producer({ redisUrl: suite.redis.url, job, ...extra });
     closers.push(() => p.stop());
     await p.start();
     return p;
   }
 
-  async function worker(
+  const worker = (
     job: string,
-    model: string,
+    model: 'mlp' | 'spin',
     extra: Record<string, unknown> = {},
-  ): Promise<WorkerProcess> {
-    const path = await writeConfig({
-      modelPath: join(dir, `${model}.onnx`),
-      jobName: job,
-      redisUrl: redis.url,
-      ...extra,
-    });
-    const w = await startWorker(path);
-    workers.push(w);
-    return w;
-  }
+  ): Promise<WorkerProcess> => suite.worker(job, model, extra);
 
   function outcome(pending: Promise<Prediction>): Promise<Outcome> {
     return pending.then(
@@ -77,7 +49,7 @@ describe('requests submitted together travel in one pack entry', () => {
   }
 
   async function statsOf(job: string): Promise<Record<string, string>> {
-    return redis.client().hgetall(keys.stats(job));
+    return suite.redis.client().hgetall(keys.stats(job));
   }
 
   it('one bad request among many fails alone; the others are answered, all from one entry', async () => {
@@ -93,7 +65,7 @@ describe('requests submitted together travel in one pack entry', () => {
         ),
       ),
     );
-    const admin = redis.client();
+    const admin = suite.redis.client();
     await waitFor(async () => (await queuedRequests(admin, job)) === 8, { what: '8 requests queued' });
     expect(await admin.xlen(job)).toBe(1);
     await worker(job, 'mlp');
@@ -138,7 +110,7 @@ describe('requests submitted together travel in one pack entry', () => {
     );
     const first = await Promise.all(submitted.slice(5));
     expect(first).toEqual(Array(3).fill({ code: 'CS_ERR_QUEUE_FULL' }));
-    const admin = redis.client();
+    const admin = suite.redis.client();
     expect(await queuedRequests(admin, job)).toBe(5);
     expect(await admin.get(keys.packedExtra(job))).toBe('4');
     expect(await outcome(p.submit(mlpInput(9), { timeoutMs: 30_000 }))).toEqual({
@@ -157,7 +129,7 @@ describe('requests submitted together travel in one pack entry', () => {
     const job = 'pack_batch_size';
     const first = await worker(job, 'mlp', { maxBatchSize: 4 });
     const p = await producer(job);
-    const admin = redis.client();
+    const admin = suite.redis.client();
     p.adoptJobBound(await readModelMetadata(admin, job));
     expect(await first.stop()).toBe(0);
     const pending = Array.from({ length: 10 }, (_, i) =>
@@ -194,7 +166,7 @@ describe('requests submitted together travel in one pack entry', () => {
         ),
       ),
     );
-    const admin = redis.client();
+    const admin = suite.redis.client();
     await waitFor(
       async () => {
         const summary = (await admin.xpending(job, 'serving')) as [number, ...unknown[]];

@@ -1,40 +1,28 @@
 import { availableParallelism } from 'node:os';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputQueue } from '../../../src/client/input-queue.js';
 import { OutputQueue } from '../../../src/client/output-queue.js';
 import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
 import { decodeBigdlResult } from '../../../src/protocol/bigdl-result.js';
-import { mlpReference, writeModel } from '../../fixtures/onnx-models.js';
-import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
+import { mlpReference } from '../../fixtures/onnx-models.js';
+import { workerSuite } from '../../helpers/worker-suite.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
 
 const sample = (i: number): Float32Array => Float32Array.from([i, -i / 2, i / 3, 1 - i]);
 
 describe('worker robustness', () => {
-  let redis: TestRedis;
-  let dir: string;
-  const workers: WorkerProcess[] = [];
-  const closers: (() => Promise<void>)[] = [];
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await mkdtemp(join(tmpdir(), 'cs-models-'));
-    await writeModel(dir, 'mlp');
-    await writeModel(dir, 'slow');
-  });
-
-  afterAll(async () => {
-    for (const close of closers) await close();
-    for (const w of workers) await w.kill();
-    await redis.stop();
-  });
+  const suite = workerSuite(['mlp', 'slow']);
+  const { workers, closers } = suite;
 
   async function config(job: string, extra: Record<string, unknown> = {}): Promise<string> {
-    return writeConfig({ modelPath: join(dir, 'mlp.onnx'), jobName: job, redisUrl: redis.url, ...extra });
+    return writeConfig({
+      modelPath: join(suite.dir, 'mlp.onnx'),
+      jobName: job,
+      redisUrl: suite.redis.url,
+      ...extra,
+    });
   }
 
   async function worker(path: string): Promise<WorkerProcess> {
@@ -44,14 +32,14 @@ describe('worker robustness', () => {
   }
 
   function outputQueue(name: string): OutputQueue {
-    const q = new OutputQueue({ redisUrl: redis.url, name });
+    const q = new OutputQueue({ redisUrl: suite.redis.url, name });
     closers.push(() => q.close());
     return q;
   }
 
   it('answers BigDL Arrow entries (4-row and 1-row) with BigDL results, and bad records alone with NaN and a reason', async () => {
     await worker(await config('bigdl_mix', { maxBatchSize: 8 }));
-    const r = redis.client();
+    const r = suite.redis.client();
     const good = (i: number, rows: 1 | 4): string =>
       encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(i) }], { rows });
     const entries: [string, string][] = [];
@@ -97,7 +85,7 @@ describe('worker robustness', () => {
 
   it('keeps serving after 1000 garbage payloads, answering each with an error', async () => {
     await worker(await config('garbage', { maxBatchSize: 32 }));
-    const r = redis.client();
+    const r = suite.redis.client();
     const pipeline = r.pipeline();
     for (let i = 0; i < 1000; i++) {
       const kind = i % 5;
@@ -121,7 +109,7 @@ describe('worker robustness', () => {
       expect(value).toBe('NaN');
       expect(error).toBeTruthy();
     }
-    const queue = new InputQueue({ redisUrl: redis.url, name: 'garbage' });
+    const queue = new InputQueue({ redisUrl: suite.redis.url, name: 'garbage' });
     closers.push(() => queue.close());
     const result = await queue.predict({ input: { data: sample(3), shape: [1, 4] } });
     expect(result.kind).toBe('tensors');
@@ -129,7 +117,7 @@ describe('worker robustness', () => {
 
   it('answers serde "stream" JSON entries and applies topN post-processing', async () => {
     await worker(await config('json_topn', { postProcessing: 'topN(2)' }));
-    const r = redis.client();
+    const r = suite.redis.client();
     const body = JSON.stringify({ instances: [{ input: Array.from(sample(2)) }] });
     await r.xadd('json_topn', '*', 'uri', 'json-1', 'serde', 'stream', 'data', body);
     const value = await waitFor(
@@ -148,20 +136,20 @@ describe('worker robustness', () => {
 
   it('two workers in one group answer every entry once, and with a slow model both take entries', async () => {
     const path = await writeConfig({
-      modelPath: join(dir, 'slow.onnx'),
+      modelPath: join(suite.dir, 'slow.onnx'),
       jobName: 'two_workers',
-      redisUrl: redis.url,
+      redisUrl: suite.redis.url,
       maxBatchSize: 2,
     });
     const [a, b] = [await worker(path), await worker(path)];
-    const queue = new InputQueue({ redisUrl: redis.url, name: 'two_workers' });
+    const queue = new InputQueue({ redisUrl: suite.redis.url, name: 'two_workers' });
     closers.push(() => queue.close());
     const image = { data: new Float32Array(3 * 64 * 64).fill(0.5), shape: [1, 3, 64, 64] };
     const results = await Promise.all(Array.from({ length: 60 }, () => queue.predict({ image })));
     expect(results.every((res) => res.kind === 'tensors')).toBe(true);
-    const counts = await redis.client().xinfo('CONSUMERS', 'two_workers', 'serving');
+    const counts = await suite.redis.client().xinfo('CONSUMERS', 'two_workers', 'serving');
     expect(Array.isArray(counts)).toBe(true);
-    const stats = await redis.client().hgetall('cs:two_workers:stats');
+    const stats = await suite.redis.client().hgetall('cs:two_workers:stats');
     expect(Number(stats['processed'])).toBe(60);
     // Both consumers have read entries: each appears in the group with a recent activity.
     const names = (counts as unknown[][]).map((c) => String(c[1]));
@@ -182,7 +170,7 @@ describe('worker robustness', () => {
       expect(availableParallelism()).toBeGreaterThan(1);
       const path = await config(job, { maxBatchSize: 4, ...extra });
       const w = await worker(path);
-      const r = redis.client();
+      const r = suite.redis.client();
       const pipeline = r.pipeline();
       for (let i = 0; i < 3000; i++) {
         pipeline.xadd(
@@ -211,7 +199,7 @@ describe('worker robustness', () => {
 
   it("a killed worker's pending entries are claimed by a live one; a record past maxDeliveries is answered with an error", async () => {
     const path = await config('reclaim', { maxDeliveries: 2 });
-    const r = redis.client();
+    const r = suite.redis.client();
     await r.xgroup('CREATE', 'reclaim', 'serving', '0', 'MKSTREAM');
     const data = encodeBigdlInput([{ name: 'input', type: 'FP32', shape: [4], data: sample(5) }]);
     await r.xadd('reclaim', '*', 'uri', 'lost', 'data', data);
