@@ -171,7 +171,7 @@ export class BatchProcessor {
       outcome.answers.push({ address, ok: false, code: 'CS_ERR_INTERNAL', message });
     }
     const encodeStarted = performance.now();
-    const answers = encodeAnswers(outcome.answers, {
+    const { entries: answers, succeeded } = encodeAnswers(outcome.answers, {
       job: config.jobName,
       postProcessing: config.postProcessing,
       resultTtlSeconds: config.resultTtlSeconds,
@@ -181,9 +181,9 @@ export class BatchProcessor {
     const statistics = batchStatistics({
       readAt: read.readAt,
       answeredAt,
-      answers: outcome.answers.map((answer) => ({
+      answers: outcome.answers.map((answer, i) => ({
         id: answer.address.entry.id,
-        ok: answer.ok,
+        ok: succeeded[i] === true,
       })),
       runSizes: outcome.runSizes,
       runMs: outcome.runMs,

@@ -11,6 +11,7 @@ import type { NamedTensor } from '../protocol/tensor.js';
 import { keys } from '../redis/keys.js';
 import type { EntryAnswer } from './answer-script.js';
 import type { RecordAddress } from './record-decoder.js';
+import { requestCount } from './stream-entry.js';
 
 export type Answer =
   | { readonly address: RecordAddress; readonly ok: true; readonly outputs: NamedTensor[] }
@@ -43,13 +44,19 @@ interface PackAnswers {
 /**
  * What each entry's answer writes: the result hash (fields for `value`, its form and, on
  * failure, the reason) and the reply, with the error counter of a failure. The requests of a
- * pack entry are answered together in one `pack` reply and no hash.
+ * pack entry are answered together in one `pack` reply and no hash. `succeeded` says, in the
+ * order of `answers`, which went out as a success (a result that cannot be encoded fails).
  */
-export function encodeAnswers(answers: readonly Answer[], context: WriteContext): EntryAnswer[] {
+export function encodeAnswers(
+  answers: readonly Answer[],
+  context: WriteContext,
+): { entries: EntryAnswer[]; succeeded: boolean[] } {
   const writes: EntryAnswer[] = [];
+  const succeeded: boolean[] = [];
   const packs = new Map<string, PackAnswers>();
   for (const answer of answers) {
     const { encoded, failure } = encodeAnswer(answer, context);
+    succeeded.push(failure === undefined);
     const { reply, uri, entry } = answer.address;
     const counters = failure === undefined ? [] : [`errors:${failure.code}`];
     const message = reply === undefined ? undefined : encodeReply(uri, encoded.reply, encoded.replyPayload);
@@ -89,7 +96,8 @@ export function encodeAnswers(answers: readonly Answer[], context: WriteContext)
       id,
       counters,
       answered: messages.length,
-      extra: messages.length - 1,
+      // What the producer added to the queue count for this entry, whatever its data held.
+      extra: requestCount(address.entry) - 1,
       hash: undefined,
       reply: {
         channel: address.reply ?? '',
@@ -97,7 +105,7 @@ export function encodeAnswers(answers: readonly Answer[], context: WriteContext)
       },
     });
   }
-  return writes;
+  return { entries: writes, succeeded };
 }
 
 function encodeAnswer(

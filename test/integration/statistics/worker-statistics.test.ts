@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputQueue } from '../../../src/client/input-queue.js';
+import { encodeBigdlInput } from '../../../src/protocol/bigdl-input.js';
 import { keys } from '../../../src/redis/keys.js';
 import {
   DURATION_STATS,
@@ -78,5 +79,27 @@ describe('statistics written by workers', () => {
       expect(ttl).toBeGreaterThan(30 * 60);
       expect(ttl).toBeLessThanOrEqual(SLOT_TTL_SECONDS);
     }
+  });
+
+  it('a result that runs but cannot be written (no elements, in BigDL form) counts as a failure', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cs-stats-'));
+    const modelPath = await writeModel(dir, 'identity');
+    const job = 'stats_empty';
+    const config = await writeConfig({ modelPath, jobName: job, redisUrl: redis.url, modelParallelism: 1 });
+    workers.push(await startWorker(config));
+    // A sample of shape [0] runs as [1,0] and gives an output of no elements, which BigDL's
+    // result form cannot carry: the record is answered as a failure.
+    const empty = encodeBigdlInput([{ name: 'x', type: 'FP32', shape: [0], data: new Float32Array(0) }]);
+    await raw.xadd(job, '*', 'uri', 'empty', 'data', empty);
+    await waitFor(async () => (await raw.hget(keys.result(job, 'empty'), 'error')) ?? undefined, {
+      timeoutMs: 10_000,
+      what: 'the empty result answered',
+    });
+    const totals = await readTotals(raw, job);
+    expect(totals.stats.fail.count).toBe(1);
+    expect(totals.stats.success.count).toBe(0);
+    const slots = await readSlots(raw, job, Date.now(), 6);
+    expect(slots.reduce((n, slot) => n + slot.workerFail, 0)).toBe(1);
+    expect(slots.reduce((n, slot) => n + slot.workerOk, 0)).toBe(0);
   });
 });
