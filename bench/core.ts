@@ -132,13 +132,7 @@ async function persistenceCost(dir: string, notes: string[]): Promise<Figures[]>
     });
     try {
       const job = `bench_persist_${String(persistent)}`;
-      const config = await writeConfig({
-        modelPath: path,
-        jobName: job,
-        redisUrl: redis.url,
-        maxBatchSize: 32,
-      });
-      const worker = await startWorker(config);
+      const worker = await startWorker(await jobConfig(path, job, redis.url));
       try {
         const figures = await serving(redis.url, job, CASES[0] as ModelCase, 1);
         const label = persistent ? 'Redis append-only everysec' : 'Redis nothing on disk';
@@ -203,13 +197,7 @@ async function replicaRows(dir: string, rows: Figures[], notes: string[]): Promi
     const c = CASES[0]!;
     const path = await writeModel(dir, c.kind);
     const job = 'bench_replicas';
-    const config = await writeConfig({
-      modelPath: path,
-      jobName: job,
-      redisUrl: master.url,
-      maxBatchSize: 32,
-    });
-    const worker = await startWorker(config);
+    const worker = await startWorker(await jobConfig(path, job, master.url));
     try {
       const off = await serving(master.url, job, c, 1, 0, 'mlp, 1 replica, redisMinReplicas 0');
       const on = await serving(master.url, job, c, 1, 1, 'mlp, 1 replica, redisMinReplicas 1');
@@ -230,6 +218,11 @@ async function replicaRows(dir: string, rows: Figures[], notes: string[]): Promi
   }
 }
 
+/** The config of a benchmark job on the model at `path`: batches of up to 32. */
+function jobConfig(path: string, job: string, redisUrl: string): Promise<string> {
+  return writeConfig({ modelPath: path, jobName: job, redisUrl, maxBatchSize: 32 });
+}
+
 async function allRows(dir: string, redisUrl: string, rows: Figures[], notes: string[]): Promise<void> {
   for (const c of CASES) {
     const path = await writeModel(dir, c.kind);
@@ -237,12 +230,7 @@ async function allRows(dir: string, redisUrl: string, rows: Figures[], notes: st
     rows.push(rawRow);
     for (const count of [1, 2]) {
       const job = `bench_${c.kind}_${count}`;
-      const config = await writeConfig({
-        modelPath: path,
-        jobName: job,
-        redisUrl,
-        maxBatchSize: 32,
-      });
+      const config = await jobConfig(path, job, redisUrl);
       const started: WorkerProcess[] = [];
       for (let i = 0; i < count; i++) started.push(await startWorker(config));
       const [c1, c64] = await serving(redisUrl, job, c, count);

@@ -10,6 +10,7 @@ import { serveNaive } from './naive-cluster.js';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import * as ort from 'onnxruntime-node';
+import { ortFeeds } from './ort-feeds.js';
 
 interface OipInput {
   readonly name: string;
@@ -35,17 +36,7 @@ async function serve(modelPath: string, port: number): Promise<void> {
   const app = Fastify({ bodyLimit: 64 * 1024 * 1024 });
   app.post('/v2/models/:name/infer', async (request) => {
     const body = request.body as { inputs: OipInput[] };
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const input of body.inputs) {
-      feeds[input.name] =
-        input.datatype === 'INT64'
-          ? new ort.Tensor(
-              'int64',
-              BigInt64Array.from(input.data, (v) => BigInt(v)),
-              input.shape,
-            )
-          : new ort.Tensor('float32', Float32Array.from(input.data), input.shape);
-    }
+    const feeds = ortFeeds(body.inputs);
     const results = await session.run(feeds);
     return {
       model_name: (request.params as { name: string }).name,

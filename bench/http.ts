@@ -26,6 +26,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
+import { ortFeeds } from './ort-feeds.js';
 import { readStats, type JobStats } from '../src/redis/job-state.js';
 import { writeModel } from '../test/fixtures/onnx-models.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
@@ -263,17 +264,7 @@ async function warmUp(url: string, body: string): Promise<void> {
 
 async function raw(path: string, c: ModelCase): Promise<Figures> {
   const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const i of c.inputs) {
-    feeds[i.name] =
-      i.datatype === 'INT64'
-        ? new ort.Tensor(
-            'int64',
-            BigInt64Array.from(i.data, (v) => BigInt(v)),
-            i.shape,
-          )
-        : new ort.Tensor('float32', Float32Array.from(i.data), i.shape);
-  }
+  const feeds = ortFeeds(c.inputs);
   for (let i = 0; i < 200; i++) await session.run(feeds);
   const { latencies, seconds } = await drive(1, c.kind === 'cnn' ? 3000 : 20_000, () => session.run(feeds));
   await session.release();
