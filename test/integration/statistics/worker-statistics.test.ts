@@ -13,7 +13,7 @@ import {
   SLOT_TTL_SECONDS,
   slotIndex,
 } from '../../../src/redis/stats-schema.js';
-import { writeModel } from '../../fixtures/onnx-models.js';
+import { writeModel, type ModelKind } from '../../fixtures/onnx-models.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../../helpers/worker-process.js';
@@ -36,12 +36,16 @@ describe('statistics written by workers', () => {
     await redis.stop();
   });
 
-  it('count successes, failures and their durations in the totals and in the current slot', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cs-stats-'));
-    const modelPath = await writeModel(dir, 'mlp');
-    const job = 'stats_job';
+  /** One worker of `job` on a fresh model of this kind. */
+  async function serve(job: string, kind: ModelKind): Promise<void> {
+    const modelPath = await writeModel(await mkdtemp(join(tmpdir(), 'cs-stats-')), kind);
     const config = await writeConfig({ modelPath, jobName: job, redisUrl: redis.url, modelParallelism: 1 });
     workers.push(await startWorker(config));
+  }
+
+  it('count successes, failures and their durations in the totals and in the current slot', async () => {
+    const job = 'stats_job';
+    await serve(job, 'mlp');
     queue = new InputQueue({ redisUrl: redis.url, name: job });
     const good = 6;
     for (let i = 0; i < good; i++) {
@@ -82,11 +86,8 @@ describe('statistics written by workers', () => {
   });
 
   it('a result that runs but cannot be written (no elements, in BigDL form) counts as a failure', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'cs-stats-'));
-    const modelPath = await writeModel(dir, 'identity');
     const job = 'stats_empty';
-    const config = await writeConfig({ modelPath, jobName: job, redisUrl: redis.url, modelParallelism: 1 });
-    workers.push(await startWorker(config));
+    await serve(job, 'identity');
     // A sample of shape [0] runs as [1,0] and gives an output of no elements, which BigDL's
     // result form cannot carry: the record is answered as a failure.
     const empty = encodeBigdlInput([{ name: 'x', type: 'FP32', shape: [0], data: new Float32Array(0) }]);
