@@ -36,6 +36,7 @@ export class OutputQueue {
       role: 'producer',
       caFile: options.caFile,
       name: 'cs-output-queue',
+      coalesceWrites: true,
     });
     this.redis.on('error', () => undefined);
   }

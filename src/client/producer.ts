@@ -164,7 +164,7 @@ export class Producer {
       caFile: options.caFile,
       ...(options.redisTimeoutMs === undefined ? {} : { timeoutMs: options.redisTimeoutMs }),
     };
-    this.redis = createRedis({ ...connect, name: 'cs-producer' });
+    this.redis = createRedis({ ...connect, name: 'cs-producer', coalesceWrites: true });
     // It subscribes again itself when it comes back (see 'ready' below): ioredis's own resubscribe
     // is a promise nobody holds, so a connection closed meanwhile (by stop(), say) would end the
     // embedding process with an unhandled rejection.

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redisTarget } from '../config/redis-url.js';
 import { CsError, reasonOf } from '../errors/registry.js';
+import { CoalescingRedis } from './coalescing-redis.js';
 
 export interface ConnectOptions {
   readonly url: string;
@@ -20,6 +21,8 @@ export interface ConnectOptions {
    * failure nobody can catch). Off for a subscriber that subscribes again itself.
    */
   readonly autoResubscribe?: boolean;
+  /** Commands sent in the same event-loop turn share one socket write (see CoalescingRedis). */
+  readonly coalesceWrites?: boolean;
 }
 
 /** The one place Redis connections are made, so every process reconnects and times out alike. */
@@ -40,8 +43,9 @@ export function createRedis(options: ConnectOptions): Redis {
     redisOptions.tls = options.caFile === undefined ? {} : { ca: readFileSync(options.caFile) };
   }
   const target = redisTarget(options.url);
+  const Connection = options.coalesceWrites === true ? CoalescingRedis : Redis;
   if (target.kind === 'sentinel') {
-    return new Redis({
+    return new Connection({
       ...redisOptions,
       sentinels: target.sentinels.map((s) => ({ host: s.host, port: s.port })),
       name: target.masterName,
@@ -55,7 +59,7 @@ export function createRedis(options: ConnectOptions): Redis {
       reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
     });
   }
-  return new Redis(options.url, redisOptions);
+  return new Connection(options.url, redisOptions);
 }
 
 /** Connects, failing with CS_ERR_REDIS_UNAVAILABLE (naming the url, without its password) when nothing answers. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputQueue } from '../../../src/client/input-queue.js';
+import { OutputQueue } from '../../../src/client/output-queue.js';
 import { keys } from '../../../src/redis/keys.js';
 import { startRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -18,6 +19,11 @@ const sample = { input: { data: Float32Array.from([1, 2, 3, 4]), shape: [1, 4] }
 
 async function getCalls(info: string): Promise<number> {
   return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? '0');
+}
+
+/** Socket reads Redis has served so far (INFO stats), less the one this INFO itself costs. */
+function readsOf(info: string): number {
+  return Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 'NaN');
 }
 
 describe('InputQueue.enqueue', () => {
@@ -49,5 +55,55 @@ describe('InputQueue.enqueue', () => {
       { what: 'enqueue to refuse once the published bound is reached' },
     );
     expect(code).toBe('CS_ERR_QUEUE_FULL');
+  });
+
+  it('sends entries enqueued at once in one socket write, each still its own XADD', async () => {
+    redis = await startRedis();
+    const admin = redis.client();
+    queue = new InputQueue({ redisUrl: redis.url, name: 'together', serde: 'bigdl' });
+    await queue.enqueue('warm', { input: { data: Float32Array.from([1, 2, 3, 4]), shape: [4] } });
+    const before = readsOf(await admin.info('stats'));
+    const xaddsBefore = Number(/cmdstat_xadd:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1]);
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        queue?.enqueue(`uri-${i}`, { input: { data: Float32Array.from([i, 2, 3, 4]), shape: [4] } }),
+      ),
+    );
+    // One write of ~50 KB: Redis reads it 16 KB at a time, so a handful of reads, not 50.
+    expect(readsOf(await admin.info('stats')) - before - 1).toBeLessThanOrEqual(8);
+    expect(new Set(ids).size).toBe(50);
+    const xadds = Number(/cmdstat_xadd:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1]);
+    expect(xadds - xaddsBefore).toBe(50);
+    expect(await admin.xlen('together')).toBe(51);
+  });
+});
+
+describe('OutputQueue.query', () => {
+  it('sends queries made at once in one socket write, each answered for its own uri', async () => {
+    redis = await startRedis();
+    const admin = redis.client();
+    const output = new OutputQueue({ redisUrl: redis.url, name: 'answers' });
+    try {
+      await output.query('warm');
+      for (let i = 0; i < 40; i++)
+        await admin.hset(
+          keys.result('answers', `uri-${i}`),
+          'value',
+          'NaN',
+          'form',
+          'error',
+          'error',
+          `reason ${i}`,
+        );
+      const before = readsOf(await admin.info('stats'));
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => output.query(`uri-${i}`)));
+      expect(readsOf(await admin.info('stats')) - before - 1).toBeLessThanOrEqual(2);
+      results.forEach((result, i) => {
+        expect(result.status).toBe('error');
+        if (result.status === 'error') expect(result.message).toBe(`reason ${i}`);
+      });
+    } finally {
+      await output.close();
+    }
   });
 });
