@@ -151,17 +151,51 @@ function parseSchemaMetadata(fb: FlatBufferReader, schema: number): Map<string, 
 }
 
 export interface IpcStream {
-  readonly fields: IpcField[];
+  readonly fields: readonly IpcField[];
   /** The schema's custom metadata (empty when it has none). */
   readonly metadata: ReadonlyMap<string, string>;
   readonly batches: IpcBatch[];
 }
 
+interface KnownSchema {
+  /** The schema message's metadata bytes (a copy). */
+  readonly message: Buffer;
+  readonly bodyLength: number;
+  readonly fields: readonly IpcField[];
+  readonly metadata: ReadonlyMap<string, string>;
+}
+
+/**
+ * Schemas read lately, most recent first. A client sends the same schema with every record
+ * (BigDL's Python client, ours from its per-signature template, a worker's results), so the
+ * schema of most streams is found here by comparing bytes instead of parsed again.
+ */
+const knownSchemas: KnownSchema[] = [];
+const KNOWN_SCHEMAS = 8;
+
+function knownSchema(message: Uint8Array): KnownSchema | undefined {
+  for (let i = 0; i < knownSchemas.length; i++) {
+    const known = knownSchemas[i] as KnownSchema;
+    if (known.message.length !== message.length || !known.message.equals(message)) continue;
+    if (i > 0) {
+      knownSchemas.splice(i, 1);
+      knownSchemas.unshift(known);
+    }
+    return known;
+  }
+  return undefined;
+}
+
+function rememberSchema(known: KnownSchema): void {
+  knownSchemas.unshift(known);
+  if (knownSchemas.length > KNOWN_SCHEMAS) knownSchemas.pop();
+}
+
 /** Schema, its metadata and the record batches of an Arrow IPC stream; `what` names the payload in messages. */
 export function readIpcStream(bytes: Uint8Array, what: string): IpcStream {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let fields: IpcField[] | undefined;
-  let metadata = new Map<string, string>();
+  let fields: readonly IpcField[] | undefined;
+  let metadata: ReadonlyMap<string, string> = new Map<string, string>();
   const batches: IpcBatch[] = [];
   let pos = 0;
   while (pos < bytes.length) {
@@ -180,6 +214,15 @@ export function readIpcStream(bytes: Uint8Array, what: string): IpcStream {
         `not an Arrow IPC stream: a message claims ${metadataLength} metadata bytes, ${bytes.length - pos} left`,
       );
     }
+    const known = fields === undefined ? knownSchema(bytes.subarray(pos, pos + metadataLength)) : undefined;
+    if (known !== undefined) {
+      pos += metadataLength;
+      if (pos + known.bodyLength > bytes.length)
+        fail(what, `a message body of ${known.bodyLength} bytes is cut off`);
+      pos += known.bodyLength;
+      ({ fields, metadata } = known);
+      continue;
+    }
     const fb = new FlatBufferReader(bytes.subarray(pos, pos + metadataLength), `${what}: Arrow metadata`);
     pos += metadataLength;
     const message = fb.root();
@@ -195,6 +238,8 @@ export function readIpcStream(bytes: Uint8Array, what: string): IpcStream {
       if (type !== MESSAGE_SCHEMA) fail(what, 'not an Arrow IPC stream: it does not start with a schema');
       fields = parseSchema(fb, header);
       metadata = parseSchemaMetadata(fb, header);
+      const message = Buffer.from(bytes.subarray(pos - bodyLength - metadataLength, pos - bodyLength));
+      rememberSchema({ message, bodyLength, fields, metadata });
     } else if (type === MESSAGE_RECORD_BATCH) {
       batches.push(parseBatch(fb, header, body));
     } else {

@@ -76,6 +76,22 @@ describe('decodeBigdlInput: tensors as BigDL clients write them', () => {
     expect(Array.from(x?.data as Float32Array)).toEqual([1, 2, 3]);
   });
 
+  it('reads streams that share a schema each with its own values, and a schema that differs in one byte anew', () => {
+    // The schema is parsed once and then found by its bytes: values must still come from each stream.
+    for (const value of [1, 2, 3]) {
+      const [x] = decodeBigdlInput(ipcBase64({ x: tensorColumn(pythonTensorRows([value, -value], [2])) }));
+      expect(Array.from(x?.data as Float32Array)).toEqual([value, -value]);
+    }
+    // Same length, one byte apart: column "y" instead of "x".
+    const [y] = decodeBigdlInput(ipcBase64({ y: tensorColumn(pythonTensorRows([7, 8], [2])) }));
+    expect(y?.name).toBe('y');
+    expect(Array.from(y?.data as Float32Array)).toEqual([7, 8]);
+    // A known schema followed by a cut-off stream is still refused.
+    const bytes = ipcBytes({ x: tensorColumn(pythonTensorRows([1, 2], [2])) });
+    const schemaLength = 8 + Buffer.from(bytes).readInt32LE(4);
+    decodeError(() => decodeBigdlInput(Buffer.from(bytes.subarray(0, schemaLength + 12)).toString('base64')));
+  });
+
   it('accepts the base64 text as a Buffer, and the raw IPC bytes as a Buffer', () => {
     const columns = { x: tensorColumn(pythonTensorRows([4, 5], [2])) };
     const text = ipcBase64(columns);
