@@ -77,7 +77,18 @@ export async function connectRedis(redis: Redis, url: string): Promise<void> {
   }
 }
 
+/** One wait per connection, however many callers wait for it (64 first queries at once, say). */
+const readyWaits = new WeakMap<Redis, Promise<void>>();
+
 function waitReady(redis: Redis): Promise<void> {
+  const waiting = readyWaits.get(redis);
+  if (waiting !== undefined) return waiting;
+  const wait = listenReady(redis).finally(() => readyWaits.delete(redis));
+  readyWaits.set(redis, wait);
+  return wait;
+}
+
+function listenReady(redis: Redis): Promise<void> {
   return new Promise((resolve, reject) => {
     const onReady = (): void => {
       redis.off('error', onError);

@@ -106,4 +106,24 @@ describe('OutputQueue.query', () => {
       await output.close();
     }
   });
+
+  it('answers queries made at once on a new queue, waiting once for its connection', async () => {
+    redis = await startRedis();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    const output = new OutputQueue({ redisUrl: redis.url, name: 'fresh' });
+    try {
+      const results = await Promise.all(Array.from({ length: 64 }, (_, i) => output.query(`uri-${i}`)));
+      expect(results.every((result) => result.status === 'pending')).toBe(true);
+      // Warnings are emitted on the next tick: let that pass before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await output.close();
+    }
+  });
 });
