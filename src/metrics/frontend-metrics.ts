@@ -32,6 +32,7 @@ export interface JobFigures {
   readonly batchSizes: Readonly<Record<string, number>>;
   readonly queued: number;
   readonly inFlight: number;
+  readonly queuedRequests: number;
   readonly liveWorkers: number;
 }
 
@@ -173,6 +174,12 @@ export function createFrontendMetrics(options: {
     registers: [registry],
     aggregator: JOB_AGGREGATOR,
   });
+  const queuedRequests = new Gauge({
+    name: 'cs_job_queue_requests',
+    help: 'Requests counted against maxQueueLength: entries waiting or running, each request of a pack counted',
+    registers: [registry],
+    aggregator: JOB_AGGREGATOR,
+  });
   const workers = new Gauge({
     name: 'cs_job_live_workers',
     help: 'Workers with a recent heartbeat',
@@ -223,6 +230,7 @@ export function createFrontendMetrics(options: {
       setCounter(computeSeconds, figures.computeMsTotal / 1000);
       queued.set(figures.queued);
       jobInFlight.set(figures.inFlight);
+      queuedRequests.set(figures.queuedRequests);
       workers.set(figures.liveWorkers);
     },
     setProducerFigures(count): void {

@@ -35,6 +35,17 @@ export interface QueueState {
   readonly queued: number;
   /** Entries delivered and not yet acknowledged. */
   readonly inFlight: number;
+  /** Requests counted against maxQueueLength: a pack entry counts each of its requests (countedRequests). */
+  readonly queuedRequests: number;
+}
+
+/**
+ * Requests counted against maxQueueLength, as producers count them (the QUEUED script in
+ * client/producer.ts): the stream's entries, waiting or running, plus the extra requests of
+ * its packs; an empty stream holds none, whatever count a crash left behind.
+ */
+export function countedRequests(entries: number, packedExtra: number): number {
+  return entries === 0 ? 0 : entries + packedExtra;
 }
 
 export async function readModelMetadata(redis: Redis, job: string): Promise<ModelMetadata | undefined> {
@@ -98,8 +109,20 @@ export async function readStats(redis: Redis, job: string): Promise<JobStats> {
   };
 }
 
-/** Lag and pending of the job's consumer group; zeros when the stream or group does not exist yet. */
+/**
+ * Lag and pending of the job's consumer group (zeros when the stream or group does not exist
+ * yet), and the requests counted against maxQueueLength.
+ */
 export async function readQueueState(redis: Redis, job: string): Promise<QueueState> {
+  const [group, entries, extra] = await Promise.all([
+    readGroup(redis, job),
+    redis.xlen(keys.stream(job)),
+    redis.get(keys.packedExtra(job)),
+  ]);
+  return { ...group, queuedRequests: countedRequests(entries, Number(extra ?? 0)) };
+}
+
+async function readGroup(redis: Redis, job: string): Promise<{ queued: number; inFlight: number }> {
   let groups: unknown;
   try {
     groups = await redis.xinfo('GROUPS', keys.stream(job));

@@ -40,6 +40,7 @@ export function renderJobPage(detail: JobDetail, context: PageContext): string {
 <dt>processed</dt><dd>${formatFigure(job.processed)}</dd>
 <dt>queued</dt><dd>${formatFigure(job.queued)}</dd>
 <dt>in flight</dt><dd>${formatFigure(job.inFlight)}</dd>
+<dt>requests queued</dt><dd>${formatFigure(job.queuedRequests)}</dd>
 <dt>uptime</dt><dd>${formatUptime(job.uptimeSeconds)}</dd>
 <dt>model</dt><dd>${escapeHtml(job.model)}</dd>
 <dt>Redis</dt><dd>${escapeHtml(job.redis)}${job.redisManaged ? ' (managed)' : ''}</dd>

@@ -115,6 +115,8 @@ export const listedJobSchema = z.object({
   processed: z.number().nullable(),
   queued: z.number().nullable(),
   inFlight: z.number().nullable(),
+  /** Requests counted against maxQueueLength (a pack entry counts each of its requests). */
+  queuedRequests: z.number().nullable(),
   startedAt: z.string(),
   uptimeSeconds: z.number().nullable(),
   lastError: z.string().nullable(),

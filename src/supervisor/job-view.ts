@@ -50,6 +50,7 @@ export async function describeJob(input: JobViewInput): Promise<ListedJob> {
     processed: figures?.processed ?? null,
     queued: figures?.queued ?? null,
     inFlight: figures?.inFlight ?? null,
+    queuedRequests: figures?.queuedRequests ?? null,
     startedAt: new Date(record.startedAt).toISOString(),
     uptimeSeconds: active ? Math.max(0, Math.round((now - record.startedAt) / 1000)) : null,
     lastError: record.lastError,
@@ -62,6 +63,7 @@ interface Figures {
   readonly processed: number;
   readonly queued: number;
   readonly inFlight: number;
+  readonly queuedRequests: number;
 }
 
 async function readFigures(redis: Redis, job: string, now: number): Promise<Figures | undefined> {
@@ -76,6 +78,7 @@ async function readFigures(redis: Redis, job: string, now: number): Promise<Figu
       processed: stats.processed,
       queued: queue.queued,
       inFlight: queue.inFlight,
+      queuedRequests: queue.queuedRequests,
     };
   } catch {
     return undefined;

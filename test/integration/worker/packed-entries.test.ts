@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Producer, type Prediction } from '../../../src/client/producer.js';
 import { isCsError } from '../../../src/errors/registry.js';
 import type { NamedTensor } from '../../../src/protocol/tensor.js';
-import { readModelMetadata } from '../../../src/redis/job-state.js';
+import { readModelMetadata, readQueueState } from '../../../src/redis/job-state.js';
 import { keys } from '../../../src/redis/keys.js';
 import { mlpReference } from '../../fixtures/onnx-models.js';
 import { queuedRequests } from '../../helpers/queued-requests.js';
@@ -113,6 +113,8 @@ describe('requests submitted together travel in one pack entry', () => {
     const admin = suite.redis.client();
     expect(await queuedRequests(admin, job)).toBe(5);
     expect(await admin.get(keys.packedExtra(job))).toBe('4');
+    // /metrics and the dashboard count as the bound does: one entry, five requests.
+    expect((await readQueueState(admin, job)).queuedRequests).toBe(5);
     expect(await outcome(p.submit(mlpInput(9), { timeoutMs: 30_000 }))).toEqual({
       code: 'CS_ERR_QUEUE_FULL',
     });
@@ -123,6 +125,10 @@ describe('requests submitted together travel in one pack entry', () => {
       [0, 1, 2, 3, 4].map((i) => outcome(p.submit(mlpInput(i), { timeoutMs: 30_000 }))),
     );
     for (const result of later) expect(outputOf(result)).toHaveLength(3);
+    expect((await readQueueState(admin, job)).queuedRequests).toBe(0);
+    // A count a crash left behind holds nothing once the stream is empty.
+    await admin.set(keys.packedExtra(job), '7');
+    expect((await readQueueState(admin, job)).queuedRequests).toBe(0);
   });
 
   it("a pack holds at most the job's maxBatchSize requests, once its workers published it", async () => {

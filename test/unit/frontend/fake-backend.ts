@@ -99,6 +99,7 @@ export class FakeBackend implements PredictionBackend {
     batchSizes: { '1': 4, '8': 6 },
     queued: 3,
     inFlight: 1,
+    queuedRequests: 9,
     liveWorkers: 2,
   };
 

@@ -238,6 +238,7 @@ describe('errors and metrics', () => {
     expect(text).toMatch(/cs_job_batch_size_batches_total\{size="8"[^}]*\} 6/);
     expect(text).toMatch(/cs_job_queue_wait_seconds_total\{[^}]*\} 1.5/);
     expect(text).toMatch(/cs_job_queued_entries\{[^}]*\} 3/);
+    expect(text).toMatch(/cs_job_queue_requests\{[^}]*\} 9/);
     expect(text).toMatch(/cs_job_live_workers\{[^}]*\} 2/);
     expect(text).toMatch(/cs_http_stage_duration_seconds_count\{[^}]*stage="submit"[^}]*\} 1/);
 

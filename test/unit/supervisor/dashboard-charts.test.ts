@@ -82,6 +82,7 @@ describe('job page', () => {
           state: 'degraded',
           redisState: 'restarting',
           fromNewerSupervisor: 'x',
+          queuedRequests: 37,
         } as unknown as typeof RUNNING_JOB,
         config,
         workers: [
@@ -102,6 +103,7 @@ describe('job page', () => {
     expect(page).toContain('&#60;boom&#62;');
     expect(page).toContain('degraded');
     expect(page).toContain('<dt>Redis</dt><dd>restarting');
+    expect(page).toContain('<dt>requests queued</dt><dd>37');
     expect(page).toContain('fromNewerSupervisor');
     expect(page).toContain('data-action="cancel"');
     expect(page).toContain('statistics unavailable');
