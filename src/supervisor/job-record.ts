@@ -116,7 +116,7 @@ export const listedJobSchema = z.object({
   queued: z.number().nullable(),
   inFlight: z.number().nullable(),
   /** Requests counted against maxQueueLength (a pack entry counts each of its requests). */
-  queuedRequests: z.number().nullable(),
+  queuedRequests: z.number().nullable().default(null),
   startedAt: z.string(),
   uptimeSeconds: z.number().nullable(),
   lastError: z.string().nullable(),
