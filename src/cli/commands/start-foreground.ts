@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as wait } from 'node:timers/promises';
 import { CsError } from '../../errors/registry.js';
 import { createLogger } from '../../logging/logger.js';
 import { EntryRuntime } from '../../runtime/entry-runtime.js';
@@ -73,22 +74,27 @@ export async function runForeground(options: ForegroundOptions): Promise<number>
   }
 }
 
-/** 0 on Ctrl-C/SIGTERM/shutdown; 1 when the job ends by itself (failed, or stopped from elsewhere). */
-async function waitUntilStopped(supervisor: Supervisor, id: string, signal: AbortSignal): Promise<number> {
+/** How often a foreground start looks at its job's state. */
+const WATCH_INTERVAL_MS = 1000;
+
+/**
+ * 0 on Ctrl-C/SIGTERM/shutdown; 1 when the job ends by itself (failed, or stopped from
+ * elsewhere). Each wait lets go of the abort signal when it ends: a listener left per second
+ * grew without bound in a long foreground run (and warned after ten seconds).
+ */
+export async function waitUntilStopped(
+  jobs: Pick<Supervisor, 'record'>,
+  id: string,
+  signal: AbortSignal,
+  everyMs = WATCH_INTERVAL_MS,
+): Promise<number> {
   while (!signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 1000);
-      signal.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        { once: true },
-      );
-    });
-    if (signal.aborted) break;
-    const job = supervisor.record(id);
+    try {
+      await wait(everyMs, undefined, { signal });
+    } catch {
+      break; // aborted: Ctrl-C, SIGTERM or shutdown
+    }
+    const job = jobs.record(id);
     if (job === undefined || !isActive(job.state)) {
       const why = job?.lastError ?? `it is ${job?.state ?? 'gone'}`;
       process.stderr.write(`job ${job?.name ?? id} ended: ${why}\n`);
