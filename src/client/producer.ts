@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { silentLogger } from '../logging/logger.js';
 import { keys } from '../redis/keys.js';
 import { connectRedis, createRedis } from '../redis/connection.js';
+import { QUEUED_LUA } from '../redis/queue-count.js';
 import { decodeBigdlResult } from '../protocol/bigdl-result.js';
 import { decodeErrorPayload, decodeReply } from '../contracts/reply.js';
 import { PACK_MAX_BYTES, PACK_MAX_REQUESTS, SERDE, STREAM_FIELDS } from '../contracts/stream-entry.js';
@@ -75,22 +76,8 @@ interface Outgoing {
   readonly packed: Buffer;
 }
 
-/*
- * The requests queued or in flight are the stream's entries (workers delete what they
- * answer) plus the packs' extra requests (keys.packedExtra), so one script checks the bound
- * and adds in a single round trip. An empty stream holds no packs: the extra count is reset
- * there, so a count left behind by a crash does not hold the queue shut.
- */
-const QUEUED = `
-local function queued()
-  local len = redis.call('XLEN', KEYS[1])
-  if len == 0 then redis.call('DEL', KEYS[2]) return 0 end
-  return len + (tonumber(redis.call('GET', KEYS[2])) or 0)
-end
-`;
-
 /* KEYS: stream, packed extra. ARGV: max, then the entry's fields. Nil when the queue is full. */
-const BOUNDED_XADD = `${QUEUED}local max = tonumber(ARGV[1])
+const BOUNDED_XADD = `${QUEUED_LUA}local max = tonumber(ARGV[1])
 if max > 0 and queued() >= max then return false end
 return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
 `;
@@ -100,7 +87,7 @@ return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
  * KEYS: stream, packed extra. ARGV: max, pack uri, reply channel, then each request's part.
  * Returns how many requests it took (0: the queue is full).
  */
-const BOUNDED_PACK_XADD = `${QUEUED}local max = tonumber(ARGV[1])
+const BOUNDED_PACK_XADD = `${QUEUED_LUA}local max = tonumber(ARGV[1])
 local take = #ARGV - 3
 if max > 0 then take = math.min(take, max - queued()) end
 if take <= 0 then return 0 end

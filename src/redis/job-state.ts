@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { CONSUMER_GROUP, keys } from './keys.js';
+import { countedRequests } from './queue-count.js';
 import type { ModelMetadata } from '../protocol/model-metadata.js';
 
 /** A worker that misses this many heartbeats is gone. */
@@ -35,17 +36,8 @@ export interface QueueState {
   readonly queued: number;
   /** Entries delivered and not yet acknowledged. */
   readonly inFlight: number;
-  /** Requests counted against maxQueueLength: a pack entry counts each of its requests (countedRequests). */
+  /** Requests counted against maxQueueLength, each request of a pack (see queue-count.ts). */
   readonly queuedRequests: number;
-}
-
-/**
- * Requests counted against maxQueueLength, as producers count them (the QUEUED script in
- * client/producer.ts): the stream's entries, waiting or running, plus the extra requests of
- * its packs; an empty stream holds none, whatever count a crash left behind.
- */
-export function countedRequests(entries: number, packedExtra: number): number {
-  return entries === 0 ? 0 : entries + packedExtra;
 }
 
 export async function readModelMetadata(redis: Redis, job: string): Promise<ModelMetadata | undefined> {
