@@ -21,7 +21,7 @@ async function getCalls(info: string): Promise<number> {
   return Number(/cmdstat_get:calls=(\d+)/.exec(info)?.[1] ?? '0');
 }
 
-/** Socket reads Redis has served so far (INFO stats), less the one this INFO itself costs. */
+/** Socket reads Redis has served so far (INFO stats): the next reading counts one more, its own. */
 function readsOf(info: string): number {
   return Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 'NaN');
 }
@@ -62,8 +62,8 @@ describe('InputQueue.enqueue', () => {
     const admin = redis.client();
     queue = new InputQueue({ redisUrl: redis.url, name: 'together', serde: 'bigdl' });
     await queue.enqueue('warm', { input: { data: Float32Array.from([1, 2, 3, 4]), shape: [4] } });
-    const before = readsOf(await admin.info('stats'));
     const xaddsBefore = Number(/cmdstat_xadd:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1]);
+    const before = readsOf(await admin.info('stats'));
     const ids = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
         queue?.enqueue(`uri-${i}`, { input: { data: Float32Array.from([i, 2, 3, 4]), shape: [4] } }),
