@@ -15,6 +15,12 @@
  * at concurrency (connections) 1 and 64. Latencies are taken per response (fractional ms),
  * not from autocannon's integer-ms histogram.
  *
+ * Every server of a model runs at once (idle ones cost nothing): each path is warmed, measured
+ * once at concurrency 1, then at 64 in three rounds that visit every path in turn. A row at 64
+ * merges its three windows; a ratio is the median of the three within-round ratios, so that the
+ * two sides of a ratio are always measured seconds apart, not minutes (this machine's speed
+ * drifts by a third over minutes).
+ *
  * Cores: everything shares the machine's cores (2 on the reference machine): autocannon and
  * this script, the frontend process(es), redis-server and the workers; the naive server's
  * processes share them with autocannon.
@@ -27,7 +33,7 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
 import { ortFeeds } from './ort-feeds.js';
-import { readStats, type JobStats } from '../src/redis/job-state.js';
+import { readStats } from '../src/redis/job-state.js';
 import { writeModel } from '../test/fixtures/onnx-models.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
@@ -37,6 +43,8 @@ import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
 
 const QUICK = process.argv.includes('--quick');
 const SECONDS = QUICK ? 3 : 8;
+/** Rounds at concurrency 64: each path measured once per round, ratios taken within a round. */
+const ROUNDS = 3;
 const ROOT = resolve(import.meta.dirname, '..');
 const WORKERS_AT = process.argv.indexOf('--workers');
 const WORKERS = WORKERS_AT === -1 ? cpus().length : Number(process.argv[WORKERS_AT + 1]);
@@ -215,6 +223,8 @@ async function naive(modelPath: string, processes: number): Promise<Server> {
 interface LoadResult {
   readonly figures: Figures;
   readonly failed: number;
+  /** Each 2xx response's latency (ms), so that windows of the same path can be merged. */
+  readonly latencies: number[];
 }
 
 function load(
@@ -246,7 +256,7 @@ function load(
           return;
         }
         failed += result.errors + result.timeouts;
-        done({ figures: summarise(label, connections, latencies, result.duration), failed });
+        done({ figures: summarise(label, connections, latencies, result.duration), failed, latencies });
       },
     );
     instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
@@ -254,6 +264,26 @@ function load(
       else failed += 1;
     });
   });
+}
+
+/** Windows of one path measured at different times, as one row. */
+function merged(windows: readonly LoadResult[]): LoadResult {
+  const first = windows[0] as LoadResult;
+  const latencies = windows.flatMap((w) => w.latencies);
+  const seconds = windows.reduce((sum, w) => sum + w.figures.seconds, 0);
+  return {
+    figures: summarise(first.figures.label, first.figures.concurrency, latencies, seconds),
+    failed: windows.reduce((sum, w) => sum + w.failed, 0),
+    latencies,
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Warm-up windows at concurrency 64: at least this many, then until two in a row agree. */
@@ -301,46 +331,102 @@ async function stages(url: string): Promise<Stages> {
   return out;
 }
 
-function breakdown(label: string, before: Stages, after: Stages, s0: JobStats, s1: JobStats): string {
-  const per = (stage: string): string => {
-    const a = after.get(stage);
-    const b = before.get(stage) ?? { sum: 0, count: 0 };
-    if (a === undefined || a.count === b.count) return 'n/a';
-    return `${((1000 * (a.sum - b.sum)) / (a.count - b.count)).toFixed(3)} ms`;
+/** A frontend's stage figures and the job's worker figures: read before and after each window. */
+interface Tally {
+  readonly stages: Stages;
+  readonly records: number;
+  readonly batches: number;
+  readonly queueMs: number;
+  readonly computeMs: number;
+}
+
+async function tallyNow(
+  frontendUrl: string,
+  stats: Parameters<typeof readStats>[0],
+  job: string,
+): Promise<Tally> {
+  const [s, j] = [await stages(frontendUrl), await readStats(stats, job)];
+  return {
+    stages: s,
+    records: j.processed,
+    batches: j.batches,
+    queueMs: j.queueMsTotal,
+    computeMs: j.computeMsTotal,
   };
-  const records = s1.processed - s0.processed;
-  const batches = s1.batches - s0.batches;
-  const queue = records > 0 ? (s1.queueMsTotal - s0.queueMsTotal) / records : Number.NaN;
-  const compute = batches > 0 ? (s1.computeMsTotal - s0.computeMsTotal) / batches : Number.NaN;
+}
+
+function combine(a: Tally, b: Tally, sign: 1 | -1): Tally {
+  const out: Stages = new Map();
+  for (const key of new Set([...a.stages.keys(), ...b.stages.keys()])) {
+    const x = a.stages.get(key) ?? { sum: 0, count: 0 };
+    const y = b.stages.get(key) ?? { sum: 0, count: 0 };
+    out.set(key, { sum: x.sum + sign * y.sum, count: x.count + sign * y.count });
+  }
+  return {
+    stages: out,
+    records: a.records + sign * b.records,
+    batches: a.batches + sign * b.batches,
+    queueMs: a.queueMs + sign * b.queueMs,
+    computeMs: a.computeMs + sign * b.computeMs,
+  };
+}
+
+const since = (before: Tally, after: Tally): Tally => combine(after, before, -1);
+const added = (a: Tally, b: Tally): Tally => combine(a, b, 1);
+
+function breakdown(label: string, t: Tally): string {
+  const per = (stage: string): string => {
+    const s = t.stages.get(stage);
+    if (s === undefined || s.count === 0) return 'n/a';
+    return `${((1000 * s.sum) / s.count).toFixed(3)} ms`;
+  };
+  const queue = t.records > 0 ? t.queueMs / t.records : Number.NaN;
+  const compute = t.batches > 0 ? t.computeMs / t.batches : Number.NaN;
   return (
     `${label}: parse ${per('parse')}, validate ${per('validate')}, submit (Redis + queue + inference + reply) ${per('submit')}, ` +
     `encode ${per('encode')}; worker: queue wait ${queue.toFixed(3)} ms/record, inference ${compute.toFixed(3)} ms/batch, ` +
-    `mean batch ${(batches > 0 ? records / batches : 0).toFixed(1)}`
+    `mean batch ${(t.batches > 0 ? t.records / t.batches : 0).toFixed(1)}`
   );
 }
 
-/** The targets for small models: ratios against the naive server measured in this run. */
-function smallModelTargets(kind: string, rawRow: Figures, found: Record<string, Figures>): string[] {
+/** A path measured in the rounds: its row's key and label, and the frontend whose stages it reads. */
+interface MeasuredPath {
+  readonly key: string;
+  readonly label: string;
+  readonly url: string;
+  readonly request: Parameters<typeof load>[2];
+  readonly stagesOf?: Server;
+}
+
+/** "0.87× (rounds 0.85, 0.87, 0.90)": the median of per-round ratios, then each round's. */
+function roundsText(ratios: readonly number[]): string {
+  return `${median(ratios).toFixed(2)}× (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')})`;
+}
+
+/** The targets for small models: ratios against the naive server measured in the same rounds. */
+function smallModelTargets(
+  kind: string,
+  rawRow: Figures,
+  found: Record<string, Figures>,
+  ratios: Record<string, number[]>,
+): string[] {
   const out: string[] = [];
-  const naive64 = found['naive1-64'];
   const naive1 = found['naive1-1'];
   for (const [key, name] of [
-    ['oip1-64', 'oip ×1'],
-    ['predict1-64', '/predict ×1'],
-    ['oip2-64', 'oip ×2'],
+    ['oip1', 'oip ×1'],
+    ['predict1', '/predict ×1'],
+    ['oip2', 'oip ×2'],
   ] as const) {
-    const row = found[key];
-    if (row === undefined || naive64 === undefined) continue;
+    const row = found[`${key}-64`];
+    const ratio = ratios[`${key}/naive1`] ?? [];
+    if (row === undefined || ratio.length === 0) continue;
     out.push(
-      `${kind} c64 ${name}: ${row.perSecond.toFixed(0)}/s = ${(row.perSecond / naive64.perSecond).toFixed(2)}× naive single-process (target ≥ 0.8×, stretch 1.0×)`,
+      `${kind} c64 ${name}: ${row.perSecond.toFixed(0)}/s = ${roundsText(ratio)} naive single-process (target ≥ 0.8×, stretch 1.0×)`,
     );
   }
-  const one = found['oip1-64'];
-  const two = found['oip2-64'];
-  if (one !== undefined && two !== undefined) {
-    out.push(
-      `${kind} c64 two frontend processes vs one: ${(two.perSecond / one.perSecond).toFixed(2)}× (target ≥ 1.0×)`,
-    );
+  const twoVsOne = ratios['oip2/oip1'] ?? [];
+  if (twoVsOne.length > 0) {
+    out.push(`${kind} c64 two frontend processes vs one: ${roundsText(twoVsOne)} (target ≥ 1.0×)`);
   }
   for (const [key, name] of [
     ['oip1-1', 'oip'],
@@ -391,75 +477,108 @@ async function main(): Promise<void> {
         redisUrl: redis.url,
         maxBatchSize: MAX_BATCH,
       });
-      const workers: WorkerProcess[] = [];
-      for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(config));
+      const found: Record<string, Figures> = {};
+      const ratios: Record<string, number[]> = {};
       const oip = oipBody(c);
       const predict = predictBody(c);
       console.log(
         `${c.kind}: OIP body ${(oip.length / 1024).toFixed(1)} KB, /predict body ${(predict.length / 1024).toFixed(1)} KB`,
       );
-      const found: Record<string, Figures> = {};
-      for (const processes of [1, 2]) {
-        const f = await frontend(redis.url, job, processes);
-        const infer = `${f.url}/v2/models/${job}/infer`;
-        await warmUp(infer, oip);
-        for (const connections of [1, 64]) {
-          const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
-          const name = `${c.kind} frontend oip ×${processes}`;
-          found[`oip${processes}-${connections}`] = record(
-            await load(name, infer, oip, connections, SECONDS),
+      const workers: WorkerProcess[] = [];
+      const servers: Server[] = [];
+      try {
+        for (let i = 0; i < WORKERS; i++) workers.push(await startWorker(config));
+        for (const start of [
+          () => frontend(redis.url, job, 1),
+          () => frontend(redis.url, job, 2),
+          () => naive(path, 1),
+          () => naive(path, 2),
+        ])
+          servers.push(await start());
+        const [one, two, naive1, naive2] = servers as [Server, Server, Server, Server];
+        const infer = (s: Server): string => `${s.url}/v2/models/${job}/infer`;
+        const binaryInput = c.inputs.length === 1 ? c.inputs[0] : undefined;
+        const paths: MeasuredPath[] = [
+          { key: 'naive1', label: `${c.kind} naive session.run ×1`, url: infer(naive1), request: oip },
+          { key: 'oip1', label: `${c.kind} frontend oip ×1`, url: infer(one), request: oip, stagesOf: one },
+          {
+            key: 'predict1',
+            label: `${c.kind} frontend /predict ×1`,
+            url: `${one.url}/predict`,
+            request: predict,
+            stagesOf: one,
+          },
+          ...(binaryInput === undefined
+            ? []
+            : [
+                {
+                  key: 'binary1',
+                  label: `${c.kind} frontend oip binary ×1`,
+                  url: infer(one),
+                  request: oipBinaryBody(binaryInput),
+                  stagesOf: one,
+                },
+              ]),
+          { key: 'oip2', label: `${c.kind} frontend oip ×2`, url: infer(two), request: oip },
+          { key: 'naive2', label: `${c.kind} naive session.run ×2`, url: infer(naive2), request: oip },
+        ];
+        // Each path warms its own parsing and encoding code first.
+        for (const p of paths) await warmUp(p.url, p.request);
+        const tallies = new Map<string, Tally>();
+        const measure = async (p: MeasuredPath, connections: number): Promise<LoadResult> => {
+          const before = p.stagesOf === undefined ? undefined : await tallyNow(p.stagesOf.url, stats, job);
+          const result = await load(p.label, p.url, p.request, connections, SECONDS);
+          if (before !== undefined && p.stagesOf !== undefined) {
+            const key = `${p.key}-${connections}`;
+            const delta = since(before, await tallyNow(p.stagesOf.url, stats, job));
+            const sum = tallies.get(key);
+            tallies.set(key, sum === undefined ? delta : added(sum, delta));
+          }
+          return result;
+        };
+        for (const p of paths) found[`${p.key}-1`] = record(await measure(p, 1));
+        // Concurrency 64 in rounds, each path once per round, so that every ratio compares
+        // windows a few seconds apart: this machine's speed drifts by a third over minutes.
+        const windows = new Map<string, LoadResult[]>(paths.map((p) => [p.key, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const p of paths) windows.get(p.key)?.push(await measure(p, 64));
+        }
+        for (const p of paths) {
+          const rounds = windows.get(p.key) ?? [];
+          found[`${p.key}-64`] = record(merged(rounds));
+          notes.push(
+            `${p.label} c64 by round: ${rounds.map((w) => w.figures.perSecond.toFixed(0)).join(', ')}/s`,
           );
-          if (processes === 1) {
-            notes.push(
-              breakdown(`${name} c${connections}`, b0, await stages(f.url), s0, await readStats(stats, job)),
-            );
-          }
         }
-        if (processes === 1) {
-          // Each path warms its own parsing and encoding code first.
-          await warmUp(`${f.url}/predict`, predict);
-          for (const connections of [1, 64]) {
-            const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
-            const name = `${c.kind} frontend /predict ×1`;
-            found[`predict1-${connections}`] = record(
-              await load(name, `${f.url}/predict`, predict, connections, SECONDS),
-            );
-            notes.push(
-              breakdown(`${name} c${connections}`, b0, await stages(f.url), s0, await readStats(stats, job)),
-            );
-          }
-          const binaryInput = c.inputs.length === 1 ? c.inputs[0] : undefined;
-          if (binaryInput !== undefined) await warmUp(infer, oipBinaryBody(binaryInput));
-          for (const connections of binaryInput === undefined ? [] : [1, 64]) {
-            const [b0, s0] = [await stages(f.url), await readStats(stats, job)];
-            const name = `${c.kind} frontend oip binary ×1`;
-            record(await load(name, infer, oipBinaryBody(binaryInput as CaseInput), connections, SECONDS));
-            notes.push(
-              breakdown(`${name} c${connections}`, b0, await stages(f.url), s0, await readStats(stats, job)),
-            );
-          }
+        const rates = (key: string): number[] => (windows.get(key) ?? []).map((w) => w.figures.perSecond);
+        const perRound = (key: string, baseline: string): number[] => {
+          const base = rates(baseline);
+          return rates(key).map((rate, i) => rate / (base[i] as number));
+        };
+        for (const key of ['oip1', 'predict1', 'binary1', 'oip2'])
+          ratios[`${key}/naive1`] = perRound(key, 'naive1');
+        ratios['oip2/oip1'] = perRound('oip2', 'oip1');
+        for (const [key, tally] of tallies) {
+          const p = paths.find((x) => key.startsWith(`${x.key}-`));
+          if (p !== undefined) notes.push(breakdown(`${p.label} c${key.split('-')[1] ?? ''}`, tally));
         }
-        await f.stop();
+      } finally {
+        for (const s of servers) await s.stop();
+        for (const w of workers) await w.stop();
       }
-      for (const w of workers) await w.stop();
-      for (const processes of [1, 2]) {
-        const n = await naive(path, processes);
-        const infer = `${n.url}/v2/models/${job}/infer`;
-        await warmUp(infer, oip);
-        for (const connections of [1, 64]) {
-          found[`naive${processes}-${connections}`] = record(
-            await load(`${c.kind} naive session.run ×${processes}`, infer, oip, connections, SECONDS),
-          );
-        }
-        await n.stop();
-      }
-      if (c.kind !== 'cnn') notes.push(...smallModelTargets(c.kind, rawRow, found));
+      if (c.kind !== 'cnn') notes.push(...smallModelTargets(c.kind, rawRow, found, ratios));
       const naive64 = found['naive1-64'];
-      for (const key of ['oip1-64', 'oip2-64']) {
-        const f64 = found[key];
-        if (c.kind !== 'cnn' || f64 === undefined || naive64 === undefined) continue;
+      for (const [key, name] of [
+        ['oip1', 'oip ×1'],
+        ['predict1', '/predict ×1'],
+        ['binary1', 'oip binary ×1'],
+        ['oip2', 'oip ×2'],
+      ] as const) {
+        const f64 = found[`${key}-64`];
+        const ratio = ratios[`${key}/naive1`] ?? [];
+        if (c.kind !== 'cnn' || f64 === undefined || naive64 === undefined || ratio.length === 0) continue;
         notes.push(
-          `cnn c64 ${key.startsWith('oip2') ? 'two' : 'one'} frontend process(es): ${f64.perSecond.toFixed(0)}/s = ${(f64.perSecond / naive64.perSecond).toFixed(2)}× naive single-process (target ≥ 1.5×), p99 ${f64.p99Ms.toFixed(2)} ms vs naive ${naive64.p99Ms.toFixed(2)} ms (target lower)`,
+          `cnn c64 ${name}: ${f64.perSecond.toFixed(0)}/s = ${roundsText(ratio)} naive single-process, p99 ${f64.p99Ms.toFixed(2)} ms vs naive ${naive64.p99Ms.toFixed(2)} ms`,
         );
       }
     }
