@@ -29,7 +29,7 @@ import { Redis } from 'ioredis';
 import * as ort from 'onnxruntime-node';
 import { writeModel } from '../test/fixtures/onnx-models.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
-import { drive, percentile } from './stats.js';
+import { drive, median, percentile } from './stats.js';
 import { ortFeeds } from './ort-feeds.js';
 
 const STREAM = 'floor:stream';
@@ -162,13 +162,6 @@ async function clientP50(redisUrl: string, requests: number): Promise<number> {
   subscriber.disconnect();
   return percentile(
     [...latencies].sort((a, b) => a - b),
-    50,
-  );
-}
-
-function median(list: readonly number[]): number {
-  return percentile(
-    [...list].sort((a, b) => a - b),
     50,
   );
 }

@@ -37,7 +37,7 @@ import { readStats } from '../src/redis/job-state.js';
 import { writeModel } from '../test/fixtures/onnx-models.js';
 import { freePort, startRedis } from '../test/helpers/redis-server.js';
 import { startWorker, writeConfig, type WorkerProcess } from '../test/helpers/worker-process.js';
-import { drive, printTable, summarise, type Figures } from './stats.js';
+import { drive, median, printTable, summarise, type Figures } from './stats.js';
 import { recSample, REC_DENSE, writeRecModel } from './rec-model.js';
 import { SERVING_NODE_FLAGS } from '../src/supervisor/node-flags.js';
 
@@ -276,14 +276,6 @@ function merged(windows: readonly LoadResult[]): LoadResult {
     failed: windows.reduce((sum, w) => sum + w.failed, 0),
     latencies,
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Warm-up windows at concurrency 64: at least this many, then until two in a row agree. */
