@@ -236,6 +236,8 @@ async function main(): Promise<void> {
   }
 }
 
+// A helper process goes when the bench process does, however that ends.
+if (values.role !== undefined) process.once('disconnect', () => process.exit(0));
 if (values.role === 'echo' && values.redis !== undefined) await echo(values.redis);
 else if (values.role === 'relay' && values.redis !== undefined)
   await relay(values.redis, Number(values.port));
