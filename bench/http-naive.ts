@@ -57,5 +57,7 @@ if (values.model === undefined || values.port === undefined) {
   process.exit(2);
 }
 
+// Goes when the process that started it does, however that ends.
+process.once('disconnect', () => process.exit(0));
 const model = values.model;
 await serveNaive(processes, () => serve(model, Number(values.port)));
