@@ -42,6 +42,8 @@ export class BatchProcessor {
   /** Settles when the batch ahead has run: the next one's turn. */
   private turn: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Entries taken by start() whose batch's write has not gone through yet (an entry's requests may span batches). */
+  private readonly holding = new Map<string, number>();
   private readonly pixels = new PixelPool();
 
   constructor(
@@ -70,14 +72,32 @@ export class BatchProcessor {
     await this.writing;
   }
 
+  /** True while an entry taken by start() is being answered: decoded, run, or its answer on its way to Redis. */
+  holds(id: string): boolean {
+    return this.holding.has(id);
+  }
+
   /** Takes a batch; it is decoded now and answered in the background (see pending, settled, flush). */
   start(entries: StreamEntry[]): void {
+    for (const entry of entries) this.holding.set(entry.id, (this.holding.get(entry.id) ?? 0) + 1);
     const done = this.process(entries)
       .catch((error: unknown) => {
         this.logger.error({ err: error, count: entries.length }, 'processing a batch failed');
       })
-      .finally(() => this.inFlight.delete(done));
+      .finally(() => {
+        this.inFlight.delete(done);
+        // Writes go out in order, so the latest one settles after this batch's own.
+        void this.writing.finally(() => this.release(entries));
+      });
     this.inFlight.add(done);
+  }
+
+  private release(entries: readonly StreamEntry[]): void {
+    for (const entry of entries) {
+      const left = (this.holding.get(entry.id) ?? 1) - 1;
+      if (left > 0) this.holding.set(entry.id, left);
+      else this.holding.delete(entry.id);
+    }
   }
 
   private async process(entries: StreamEntry[]): Promise<void> {

@@ -34,36 +34,64 @@ export async function reclaimFromDeadConsumers(
         await redis.xgroup('DELCONSUMER', stream, CONSUMER_GROUP, consumer.name);
       continue;
     }
-    const pending = (await redis.xpending(
-      stream,
-      CONSUMER_GROUP,
-      'IDLE',
-      DEAD_AFTER_MS,
-      '-',
-      '+',
-      CLAIM_BATCH,
-      consumer.name,
-    )) as unknown;
-    if (!Array.isArray(pending) || pending.length === 0) continue;
-    const deliveries = new Map<string, number>();
-    for (const item of pending) {
-      if (Array.isArray(item)) deliveries.set(String(item[0]), Number(item[3]) + 1);
-    }
-    const raw = await redis.callBuffer('XCLAIM', [
-      stream,
-      CONSUMER_GROUP,
-      self,
-      String(DEAD_AFTER_MS),
-      ...deliveries.keys(),
-    ]);
-    const entries = parseEntries(raw, deliveries);
-    claimed.push(...entries);
-    // Entries deleted from the stream while pending come back empty: acknowledge them so they leave the PEL.
-    const present = new Set(entries.map((e) => e.id));
-    const gone = [...deliveries.keys()].filter((id) => !present.has(id));
-    if (gone.length > 0) await redis.xack(stream, CONSUMER_GROUP, ...gone);
+    claimed.push(...(await claimIdle(redis, stream, consumer.name, self)));
   }
   return claimed;
+}
+
+/**
+ * This worker's own pending entries that it does not hold: after a Redis failover that
+ * dropped the last writes, the promoted master can still list an entry as delivered to this
+ * worker while the answer the worker wrote is gone with the old master. Nobody else claims
+ * the entries of a live worker, so it takes them back itself once they have been idle for
+ * as long as a dead worker's (each is a new delivery, counted against maxDeliveries).
+ */
+export async function reclaimOwnStranded(
+  redis: Redis,
+  job: string,
+  self: string,
+  holds: (id: string) => boolean,
+): Promise<StreamEntry[]> {
+  return claimIdle(redis, keys.stream(job), self, self, holds);
+}
+
+/** XCLAIMs to `self` the entries of `owner` idle past the claim bound, except those `skip` names. */
+async function claimIdle(
+  redis: Redis,
+  stream: string,
+  owner: string,
+  self: string,
+  skip: (id: string) => boolean = () => false,
+): Promise<StreamEntry[]> {
+  const pending = (await redis.xpending(
+    stream,
+    CONSUMER_GROUP,
+    'IDLE',
+    DEAD_AFTER_MS,
+    '-',
+    '+',
+    CLAIM_BATCH,
+    owner,
+  )) as unknown;
+  if (!Array.isArray(pending) || pending.length === 0) return [];
+  const deliveries = new Map<string, number>();
+  for (const item of pending) {
+    if (Array.isArray(item) && !skip(String(item[0]))) deliveries.set(String(item[0]), Number(item[3]) + 1);
+  }
+  if (deliveries.size === 0) return [];
+  const raw = await redis.callBuffer('XCLAIM', [
+    stream,
+    CONSUMER_GROUP,
+    self,
+    String(DEAD_AFTER_MS),
+    ...deliveries.keys(),
+  ]);
+  const entries = parseEntries(raw, deliveries);
+  // Entries deleted from the stream while pending come back empty: acknowledge them so they leave the PEL.
+  const present = new Set(entries.map((e) => e.id));
+  const gone = [...deliveries.keys()].filter((id) => !present.has(id));
+  if (gone.length > 0) await redis.xack(stream, CONSUMER_GROUP, ...gone);
+  return entries;
 }
 
 async function listConsumers(redis: Redis, stream: string): Promise<ConsumerInfo[]> {

@@ -12,7 +12,7 @@ import { Heartbeat } from './heartbeat.js';
 import { ModelRunner } from './model-runner.js';
 import { ModelSession, warmUp, zeroInputs, type Model } from './model-session.js';
 import type { LoadOptions } from '../contracts/inference-thread.js';
-import { reclaimFromDeadConsumers } from './reclaimer.js';
+import { reclaimFromDeadConsumers, reclaimOwnStranded } from './reclaimer.js';
 import { batchesOfRequests, compareIds, parseReadGroupReply, type StreamEntry } from './stream-entry.js';
 import { hostName } from './host-name.js';
 import { settlesWithin } from '../runtime/within.js';
@@ -309,11 +309,23 @@ export class Worker {
     if (this.beats % RECLAIM_EVERY_BEATS !== 0 || this.reclaiming || this.commands === undefined) return;
     if (this.stateValue !== 'ready') return;
     this.reclaiming = true;
-    reclaimFromDeadConsumers(this.commands, this.options.config.jobName, this.consumer)
-      .then((entries) => {
+    const { commands, consumer } = this;
+    const job = this.options.config.jobName;
+    reclaimFromDeadConsumers(commands, job, consumer)
+      .then(async (entries) => {
         if (entries.length > 0) {
           this.logger.info({ count: entries.length }, 'took over entries of a worker that is gone');
           this.claimed.push(...entries);
+        }
+        const held = (id: string): boolean =>
+          this.batches?.holds(id) === true || this.claimed.some((entry) => entry.id === id);
+        const stranded = await reclaimOwnStranded(commands, job, consumer, held);
+        if (stranded.length > 0) {
+          this.logger.warn(
+            { count: stranded.length },
+            "taking back entries Redis lists as this worker's but whose answers it does not have (a failover lost them): answering them again",
+          );
+          this.claimed.push(...stranded);
         }
       })
       .catch((error: unknown) => this.logger.warn({ err: error }, 'reclaiming entries failed'))
