@@ -94,24 +94,15 @@ async function startReplicatedRedis(): Promise<Replicated> {
     ]);
     if (host === 'r1') masterPid = child.pid ?? 0;
   }
-  const admin = new Redis({
-    host: master,
-    port,
-    password: PASSWORD,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-  });
-  admin.on('error', () => undefined);
-  closers.push(() => admin.disconnect());
-  const r2 = new Redis({
-    host: network.host('r2').address,
-    port,
-    password: PASSWORD,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-  });
-  r2.on('error', () => undefined);
-  closers.push(() => r2.disconnect());
+  /** A lazy connection to the Redis on `host`, closed with the test. */
+  const connectTo = (host: string): Redis => {
+    const node = new Redis({ host, port, password: PASSWORD, lazyConnect: true, maxRetriesPerRequest: 0 });
+    node.on('error', () => undefined);
+    closers.push(() => node.disconnect());
+    return node;
+  };
+  const admin = connectTo(master);
+  const r2 = connectTo(network.host('r2').address);
   // Connected is not enough: a replica still waiting for its first copy holds nothing, and
   // Sentinel may promote it (everything written so far would then be gone).
   const online = async (node: Redis): Promise<number> => {
